@@ -1,0 +1,55 @@
+# Onset: `make demo` sets up everything on a fresh Debian machine and runs the simulated stage;
+# `make test` runs the test suite. Set-up steps are idempotent and skip what is already there.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := .make
+TORCH_VERSION := 2.13.0
+APT_PACKAGES := gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+	gstreamer1.0-plugins-ugly gstreamer1.0-tools gir1.2-gst-plugins-base-1.0 \
+	gir1.2-gst-plugins-bad-1.0 libgirepository1.0-dev libcairo2-dev pkg-config
+ROS_WHEELS := "ros-rclpy[fastrtps]" ros-sensor-msgs ros-std-msgs ros-geometry-msgs ros-diagnostic-msgs
+# DDS stays on this machine, on a domain of its own.
+export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
+export ROS_LOCALHOST_ONLY := 1
+export ROS_DOMAIN_ID ?= 42
+
+.PHONY: setup demo test bench clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP)/apt:
+	@mkdir -p $(STAMP)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+$(STAMP)/venv: $(STAMP)/apt pyproject.toml
+	@mkdir -p $(STAMP)
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# CPU torch first: any other torch requirement would pull several GB of CUDA packages.
+	$(BIN)/pip install -q torch==$(TORCH_VERSION)
+	$(BIN)/pip install -q $(ROS_WHEELS)
+	$(BIN)/pip install -q "PyGObject<3.50"
+	$(BIN)/pip install -q -e ".[test]"
+	@touch $@
+
+setup: $(STAMP)/venv  ## install system packages, the venv, torch (CPU), ROS 2 wheels, GStreamer bindings, Onset
+
+demo: setup  ## run the simulated stage through Onset's drivers (Ctrl-C stops)
+	$(BIN)/onset sim run
+
+test: setup  ## run the test suite
+	$(BIN)/python -m pytest -q
+
+bench: setup  ## run the benchmarks (not part of the tests)
+	$(BIN)/python -m benchmarks
+
+clean:  ## remove the venv and build state
+	rm -rf $(VENV) $(STAMP) *.egg-info

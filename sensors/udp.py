@@ -1,0 +1,97 @@
+"""A UDP receiver shared by the packet drivers (LiDAR, FreeD telemetry).
+
+It binds exactly the address the profile names, stamps every datagram with the host's
+master clock on arrival, and hands bytes to a decoder callback on its own thread.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+import time
+from typing import Callable, Optional
+
+from sensors.errors import PortInUseError, SensorOpenError
+
+__all__ = ["UdpReceiver", "open_udp_socket", "MAX_DATAGRAM_BYTES"]
+
+MAX_DATAGRAM_BYTES = 65535
+
+
+def open_udp_socket(host: str, port: int, who: str, recv_buffer_bytes: int = 4 << 20) -> socket.socket:
+    """Bind a UDP socket on ``host:port``; a held port raises :class:`PortInUseError` naming it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, recv_buffer_bytes)
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise PortInUseError(host, port, who) from err
+        raise SensorOpenError(f"{who}: cannot bind UDP {host}:{port}: {err.strerror}") from err
+    return sock
+
+
+class UdpReceiver:
+    """Receives datagrams on a thread and calls ``on_datagram(payload, host_ns)`` for each.
+
+    ``host_ns`` is ``time.time_ns()`` taken right after the datagram arrived. Exceptions from
+    the callback are the caller's bug, not the wire's: they are counted in ``callback_errors``
+    and the receiver keeps running.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        on_datagram: Callable[[bytes, int], None],
+        who: str,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.host, self.who = host, who
+        self._sock = open_udp_socket(host, port, who)
+        self.port = self._sock.getsockname()[1]
+        self._sock.settimeout(0.2)
+        self._on_datagram = on_datagram
+        self._clock_ns = clock_ns
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self.datagrams = 0
+        self.callback_errors = 0
+        self.last_callback_error: Optional[BaseException] = None
+
+    def start(self) -> "UdpReceiver":
+        self._thread = threading.Thread(target=self._run, name=f"udp-{self.who}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                payload = self._sock.recv(MAX_DATAGRAM_BYTES)
+            except socket.timeout:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    return
+                raise
+            host_ns = self._clock_ns()
+            self.datagrams += 1
+            try:
+                self._on_datagram(payload, host_ns)
+            except Exception as err:  # noqa: BLE001 - keep receiving; counted and exposed
+                self.callback_errors += 1
+                self.last_callback_error = err
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        self._sock.close()
+
+    def __enter__(self) -> "UdpReceiver":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
