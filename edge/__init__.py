@@ -1,0 +1,4 @@
+"""The edge node: clock models, synchronizer, fusion, recorder, engine workers, preview server and
+the ``onset`` command line. See DESIGN.md, Data flow."""
+
+__all__: list = []

@@ -1,0 +1,82 @@
+"""``onset``: the command line of the edge box.
+
+Each command group lives in its own module and registers its sub-commands here; ``main``
+turns Onset's own errors into one clear line and an exit status instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+from config import DEFAULT_PROFILE, ConfigError
+from sensors.errors import SensorError
+
+__all__ = ["build_parser", "main", "add_profile_argument", "EXIT_USAGE", "EXIT_FAILURE"]
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+_DESCRIPTION = """\
+Onset: the on-set edge system. It reads the stage's LiDAR, cinema camera, crane/dolly telemetry
+and timecode, puts them on one clock and fuses them into frames that know their depth, pose,
+lens and timecode.
+
+Every command takes a rig profile: a shipped name (see `onset config ls`) or a path to a YAML
+file. The default profile, sim-stage, is a simulated stage on this machine's loopback.
+"""
+
+_EPILOG = """\
+examples:
+  onset sim run                       run the simulated stage through Onset's drivers
+  onset sim run --duration 10         ... for ten seconds, then print a summary
+  onset sensors probe --profile rig.yaml
+                                      decode whatever a real rig sends to the configured ports
+  onset config show                   print the resolved default profile
+"""
+
+
+def add_profile_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-p",
+        "--profile",
+        default=DEFAULT_PROFILE,
+        metavar="NAME|PATH",
+        help=f"rig profile: a shipped profile name or a .yaml path (default: {DEFAULT_PROFILE})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from edge.cli import config_cmd, sensors_cmd, sim_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="onset",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    groups = parser.add_subparsers(dest="group", metavar="COMMAND")
+    groups.required = True
+    for module in (sim_cmd, sensors_cmd, config_cmd):
+        module.register(groups)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as err:
+        print(f"onset: configuration error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except SensorError as err:
+        print(f"onset: {err}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

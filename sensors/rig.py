@@ -1,0 +1,120 @@
+"""Open every driver a rig profile names, all or nothing.
+
+A :class:`SensorRig` starts the drivers in a fixed order; if one fails, those already open are
+closed again (in reverse order) and the error names the sensor that failed. Driver modules are
+imported here, lazily, so importing :mod:`sensors` stays light.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, List, Optional
+
+from config.models import CameraSource, RigConfig
+from sensors.errors import SensorError, SensorOpenError
+from sensors.stats import SensorStats
+
+__all__ = ["DriverHandle", "SensorRig"]
+
+
+@dataclass
+class DriverHandle:
+    """One open driver: its sensor name, its family, the driver object and its stats."""
+
+    name: str
+    family: str  # "lidar" | "telemetry" | "camera" | "timecode"
+    driver: Any
+    expected_rate_hz: float
+
+    @property
+    def stats(self) -> SensorStats:
+        return self.driver.stats
+
+
+class SensorRig:
+    """The drivers of one rig. ``start()`` opens all or none; ``close()`` closes all.
+
+    ``include_camera``: open the camera pipeline too. In ``appsrc`` mode the camera is fed by
+    the simulated stage in this process, so probing another process's stage leaves it out.
+    Callbacks receive every decoded sample: ``on_cloud(PointCloud)``, ``on_telemetry(TelemetrySample)``,
+    ``on_frame(ImageFrame)``.
+    """
+
+    def __init__(
+        self,
+        rig: RigConfig,
+        include_camera: bool = True,
+        on_cloud: Optional[Callable] = None,
+        on_telemetry: Optional[Callable] = None,
+        on_frame: Optional[Callable] = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.rig = rig
+        self._include_camera = include_camera
+        self._on_cloud, self._on_telemetry, self._on_frame = on_cloud, on_telemetry, on_frame
+        self._clock_ns = clock_ns
+        self.handles: List[DriverHandle] = []
+
+    def _factories(self) -> List[tuple]:
+        from sensors.lidar.driver import VelodyneDriver
+        from sensors.telemetry.driver import FreedDriver
+        from sensors.timecode.driver import TimecodeDriver
+
+        out: List[tuple] = []
+        for cfg in self.rig.lidars:
+            out.append((cfg.name, "lidar", cfg.rotation_hz,
+                        lambda c=cfg: VelodyneDriver(c, on_cloud=self._on_cloud, clock_ns=self._clock_ns)))
+        for cfg in self.rig.telemetry:
+            out.append((cfg.name, "telemetry", cfg.rate_hz,
+                        lambda c=cfg: FreedDriver(c, on_sample=self._on_telemetry, clock_ns=self._clock_ns)))
+        if self._include_camera:
+            from sensors.camera.driver import CameraDriver
+
+            cam = self.rig.camera
+            out.append((cam.name, "camera", float(cam.frame_rate.fps),
+                        lambda: CameraDriver(cam, self.rig.timecode, on_frame=self._on_frame, clock_ns=self._clock_ns)))
+            if cam.ltc:
+                out.append(("timecode", "timecode", float(self.rig.timecode.frame_rate.fps),
+                            lambda: TimecodeDriver(self.rig.timecode, clock_ns=self._clock_ns)))
+        return out
+
+    def start(self) -> "SensorRig":
+        for name, family, rate_hz, make in self._factories():
+            try:
+                driver = make()
+                start = getattr(driver, "start", None)
+                if start is not None:
+                    start()
+            except SensorError as err:
+                self.close()
+                raise SensorOpenError(f"could not open {family} sensor {name!r}: {err}") from err
+            except Exception as err:
+                self.close()
+                raise SensorOpenError(f"could not open {family} sensor {name!r}: {type(err).__name__}: {err}") from err
+            self.handles.append(DriverHandle(name, family, driver, rate_hz))
+        return self
+
+    def get(self, name: str) -> DriverHandle:
+        for handle in self.handles:
+            if handle.name == name:
+                return handle
+        raise KeyError(f"no open sensor named {name!r}; open: {[h.name for h in self.handles]}")
+
+    def close(self) -> None:
+        while self.handles:
+            handle = self.handles.pop()
+            close = getattr(handle.driver, "close", None)
+            if close is not None:
+                close()
+
+    def __enter__(self) -> "SensorRig":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def camera_is_in_process(rig: RigConfig) -> bool:
+        """True when only a simulated stage in this same process can feed the camera."""
+        return rig.camera.source is CameraSource.APPSRC

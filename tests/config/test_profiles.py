@@ -1,0 +1,94 @@
+"""Rig profiles: the shipped ones load; bad YAML names the file, the key and what was expected."""
+
+import pytest
+
+from config import (
+    DEFAULT_PROFILE,
+    ProfileNotFoundError,
+    ProfileSyntaxError,
+    ProfileValueError,
+    RigConfig,
+    list_profiles,
+    load_profile,
+)
+from sensors.vocabulary import FrameRate
+
+
+def test_default_profile_is_sim_stage():
+    assert DEFAULT_PROFILE == "sim-stage"
+    rig = load_profile()
+    assert rig.simulated
+    assert rig.camera.frame_rate is FrameRate.FPS_24
+    assert (rig.camera.width_px, rig.camera.height_px) == (640, 360)
+    assert rig.lidars[0].model.value == "VLP-16" and rig.lidars[0].rotation_hz == 10.0
+    assert rig.telemetry[0].rate_hz == 100.0
+    assert all(s.host == "127.0.0.1" for s in [*rig.lidars, *rig.telemetry])
+
+
+@pytest.mark.parametrize("name", list_profiles())
+def test_every_shipped_profile_loads(name):
+    assert isinstance(load_profile(name), RigConfig)
+
+
+def test_unknown_profile_lists_choices():
+    with pytest.raises(ProfileNotFoundError, match="sim-stage"):
+        load_profile("no-such-stage")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ProfileNotFoundError, match="does not exist"):
+        load_profile(tmp_path / "absent.yaml")
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("camera:\n  fps: [24\n")
+    with pytest.raises(ProfileSyntaxError) as info:
+        load_profile(path)
+    assert str(path) in str(info.value) and "line" in str(info.value)
+
+
+def test_top_level_must_be_mapping(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(ProfileSyntaxError, match="mapping"):
+        load_profile(path)
+
+
+def test_bad_values_name_file_key_and_expectation(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "camera:\n  fps: '23'\n  width_px: ten\nlidars:\n  - port: 70000\n    modle: VLP-16\n"
+        "timecode:\n  rate: 29.97DF\n"
+    )
+    with pytest.raises(ProfileValueError) as info:
+        load_profile(path)
+    text = str(info.value)
+    assert str(path) in text
+    assert "camera.fps" in text and "23.976" in text
+    assert "camera.width_px" in text and "integer" in text
+    assert "lidars[0].port" in text and "65535" in text
+    assert "lidars[0].modle" in text  # a typo is an error, not silently ignored
+    keys = [k for k, _, _ in info.value.problems]
+    assert "timecode.rate" not in keys
+
+
+def test_duplicate_ports_rejected(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("lidars:\n  - {name: a, port: 2368}\n  - {name: b, port: 2368}\n")
+    with pytest.raises(ProfileValueError, match="both use UDP 127.0.0.1:2368"):
+        load_profile(path)
+
+
+def test_shot_keyframes_must_increase(tmp_path):
+    path = tmp_path / "shot.yaml"
+    path.write_text("stage:\n  shot:\n    - {t_s: 2.0}\n    - {t_s: 1.0}\n")
+    with pytest.raises(ProfileValueError, match="stage.shot"):
+        load_profile(path)
+
+
+def test_lens_table_checked(tmp_path):
+    path = tmp_path / "lens.yaml"
+    path.write_text("telemetry:\n  - lens: {zoom_raw: [0, 10, 5], focal_length_mm: [18, 30, 40]}\n")
+    with pytest.raises(ProfileValueError, match="increase"):
+        load_profile(path)
