@@ -77,7 +77,7 @@ class LidarConfig(_Model):
     name: str = "lidar"
     model: LidarModel = LidarModel.VLP16
     host: str = Field("127.0.0.1", description="address the driver binds (and the sim sends to)")
-    port: int = Field(2368, ge=1, le=65535, description="UDP data port")
+    port: int = Field(2368, ge=0, le=65535, description="UDP data port (0: any free port, for tests)")
     rotation_hz: float = Field(10.0, ge=5.0, le=20.0, description="spin rate, Hz (300-1200 RPM)")
     max_range_m: float = Field(100.0, gt=0.0)
     clock: ClockConfig = ClockConfig()
@@ -115,9 +115,12 @@ class TelemetryConfig(_Model):
 
     name: str = "freed"
     host: str = "127.0.0.1"
-    port: int = Field(40000, ge=1, le=65535)
+    port: int = Field(40000, ge=0, le=65535, description="UDP port (0: any free port, for tests)")
     rate_hz: float = Field(100.0, ge=1.0, le=1000.0)
     camera_id: int = Field(1, ge=0, le=255)
+    spare_is_counter: bool = Field(
+        True, description="the D1 spare bytes carry a 16-bit packet counter (Onset's sim does; most devices don't)"
+    )
     clock: ClockConfig = ClockConfig()
     lens: LensCalibrationConfig = LensCalibrationConfig()
     topic: str = "/onset/rig/pose"
@@ -249,6 +252,8 @@ class RigConfig(_Model):
     def _ports_unique(self) -> "RigConfig":
         seen: dict = {}
         for sensor in [*self.lidars, *self.telemetry]:
+            if sensor.port == 0:
+                continue
             key = (sensor.host, sensor.port)
             if key in seen:
                 raise ValueError(f"{sensor.name} and {seen[key]} both use UDP {sensor.host}:{sensor.port}")

@@ -67,7 +67,8 @@ class SensorRig:
                         lambda c=cfg: VelodyneDriver(c, on_cloud=self._on_cloud, clock_ns=self._clock_ns)))
         for cfg in self.rig.telemetry:
             out.append((cfg.name, "telemetry", cfg.rate_hz,
-                        lambda c=cfg: FreedDriver(c, on_sample=self._on_telemetry, clock_ns=self._clock_ns)))
+                        lambda c=cfg: FreedDriver(c, on_sample=self._on_telemetry, clock_ns=self._clock_ns,
+                                                      spare_is_counter=c.spare_is_counter)))
         if self._include_camera:
             from sensors.camera.driver import CameraDriver
 

@@ -49,9 +49,10 @@ class Stamp:
 
     ``sensor_ns`` is the sensor's own clock (it drifts); ``host_ns`` is the edge host's master
     clock at the moment the sample was received. A clock model maps one to the other.
+    ``sensor_ns`` is None when the wire format carries no sensor time.
     """
 
-    sensor_ns: int
+    sensor_ns: Optional[int]
     host_ns: int
 
 
@@ -278,11 +279,14 @@ class RigPose:
 
 @dataclass(frozen=True)
 class LensState:
-    """What the lens is doing: focal length, focus distance and aperture (T-stop)."""
+    """What the lens is doing: focal length, focus distance and aperture (T-stop).
+
+    ``t_stop`` is None when the source does not report the iris (FreeD carries none).
+    """
 
     focal_length_mm: float
     focus_distance_m: float
-    t_stop: float = 2.8
+    t_stop: Optional[float] = None
 
 
 @dataclass(frozen=True)

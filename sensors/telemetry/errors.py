@@ -76,7 +76,7 @@ class FreedFieldRangeError(TelemetryError, ValueError):
         unit_text = f" {unit}" if unit else ""
         super().__init__(
             f"FreeD D1 field {field!r} cannot carry {value!r}{unit_text}; "
-            f"it holds {low:g}..{high:g}{unit_text}"
+            f"it holds {low:.10g} .. {high:.10g}{unit_text}"
         )
 
 

@@ -1,0 +1,27 @@
+"""The simulated film stage: a set, actors, lights and a camera rig that know the ground truth.
+
+:class:`sensors.sim.stage.Stage` is the facade the simulated sensors query (rig pose and lens at
+any instant, exact ray casting against the moving set, rendered camera images).
+:class:`sensors.sim.clock.DriftingClock` gives each simulated sensor its own clock.
+
+Modules: ``scene`` (Open3D ray-casting scenes, exact casting against moving actors), ``actors``
+(humanoid proxies walking loops), ``dressing`` (seeded set dressing), ``layout`` (floor-plan
+clearances), ``rig`` (dolly/crane/head kinematics), ``shot_plan`` (keyframe interpolation),
+``lighting`` (key/fill/ambient), ``pixel_grid`` and ``render`` (the camera image), ``stage``.
+Importing this package is light: Open3D loads with :mod:`sensors.sim.stage`.
+"""
+
+__all__ = ["Stage", "DriftingClock"]
+
+
+def __getattr__(name: str):
+    # Lazy: ``from sensors.sim import Stage`` works without importing Open3D at package import.
+    if name == "Stage":
+        from sensors.sim.stage import Stage
+
+        return Stage
+    if name == "DriftingClock":
+        from sensors.sim.clock import DriftingClock
+
+        return DriftingClock
+    raise AttributeError(f"module 'sensors.sim' has no attribute {name!r}")

@@ -1,0 +1,258 @@
+"""The stage's geometry in Open3D ray-casting scenes, and exact ray casting against moving actors.
+
+Static geometry (floor, four walls, set dressing; the top is open like a studio's grid) lives
+in one :class:`open3d.t.geometry.RaycastingScene`. All actors share one humanoid mesh, held in
+a second scene in the actor's own frame. A ray sees an actor at the ray's own time exactly: it
+is moved into the actor's frame at that time (actors are rigid, so this is exact) and cast
+against the actor scene. Only rays that enter the actor's bounding cylinder before their static
+hit are cast there, so the cost is two Open3D calls per batch whatever the number of actors.
+
+Object ids: 0 floor, 1..4 walls, then the dressing pieces, then the actors; -1 is a miss.
+Normals returned face against the ray (two-sided surfaces).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from config.models import StageConfig
+from sensors.sim.actors import ACTOR_HEIGHT_M, ACTOR_RADIUS_M, Actor, actor_mesh_parts, actor_poses
+from sensors.sim.dressing import DressingPiece, piece_mesh
+
+__all__ = ["StageObject", "RayHits", "StageScene", "FLOOR_ID", "WALL_IDS"]
+
+FLOOR_ID = 0
+#: Walls at x = +W/2, x = -W/2, y = +D/2, y = -D/2.
+WALL_IDS = (1, 2, 3, 4)
+_WALL_NAMES = ("wall_east", "wall_west", "wall_north", "wall_south")
+_FLOOR_ALBEDO = (0.29, 0.28, 0.265)  # mean of the render's checker tiles
+#: Inward normals of floor and walls by object id; row -1 (a miss) is zero.
+_SHELL_NORMALS = np.array([[0, 0, 1], [-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32)
+_WALL_ALBEDO = ((0.18, 0.18, 0.18), (0.20, 0.19, 0.17), (0.18, 0.18, 0.18), (0.17, 0.18, 0.20))
+
+
+def _open3d():
+    try:
+        import open3d as o3d
+    except ImportError as err:  # pragma: no cover - open3d-cpu is a core dependency
+        raise ImportError("the simulated stage needs Open3D: pip install open3d-cpu==0.20.*") from err
+    return o3d
+
+
+@dataclass(frozen=True)
+class StageObject:
+    """Something on the stage: ``object_id`` (as in :class:`RayHits`), a unique ``name``, its
+    linear albedo (3,) 0..1 and its ``kind`` (floor, wall, crate, table, column, sofa, cabinet,
+    actor). The floor's albedo is the mean of its two checker tiles."""
+
+    object_id: int
+    name: str
+    albedo_rgb: Tuple[float, float, float]
+    kind: str
+
+
+@dataclass(frozen=True)
+class RayHits:
+    """Nearest hit per ray: ``distance_m`` (N,) float64 (``np.inf`` for a miss), ``object_id`` (N,)
+    int32 (-1 for a miss), ``normal_stage`` (N,3) float64 unit normal facing the ray (zero for a miss)."""
+
+    distance_m: np.ndarray
+    object_id: np.ndarray
+    normal_stage: np.ndarray
+
+
+def _quad(p0, p1, p2, p3) -> Tuple[np.ndarray, np.ndarray]:
+    return np.array([p0, p1, p2, p3], dtype=float), np.array([[0, 1, 2], [0, 2, 3]])
+
+
+class StageScene:
+    """Ray-casting scenes of one stage layout (static set plus the shared actor mesh)."""
+
+    def __init__(self, stage: StageConfig, dressing: Sequence[DressingPiece], actors: Sequence[Actor]) -> None:
+        o3d = _open3d()
+        self.half_width_m = stage.width_m / 2.0
+        self.half_depth_m = stage.depth_m / 2.0
+        self.height_m = float(stage.height_m)
+        self.actors: List[Actor] = list(actors)
+        W, D, H = self.half_width_m, self.half_depth_m, self.height_m
+        meshes = [
+            _quad((-W, -D, 0), (W, -D, 0), (W, D, 0), (-W, D, 0)),
+            _quad((W, -D, 0), (W, D, 0), (W, D, H), (W, -D, H)),
+            _quad((-W, -D, 0), (-W, -D, H), (-W, D, H), (-W, D, 0)),
+            _quad((-W, D, 0), (-W, D, H), (W, D, H), (W, D, 0)),
+            _quad((-W, -D, 0), (W, -D, 0), (W, -D, H), (-W, -D, H)),
+        ]
+        objects = [StageObject(FLOOR_ID, "floor", _FLOOR_ALBEDO, "floor")]
+        objects += [StageObject(i, n, a, "wall") for i, n, a in zip(WALL_IDS, _WALL_NAMES, _WALL_ALBEDO)]
+        bounds = []
+        for piece in dressing:
+            v, f = piece_mesh(piece)
+            meshes.append((v, f))
+            bounds.append((v.min(axis=0), v.max(axis=0)))
+            objects.append(StageObject(len(objects), piece.name, piece.albedo_rgb, piece.kind))
+        self.first_actor_id = len(objects)
+        objects += [StageObject(self.first_actor_id + i, a.name, a.albedo_rgb, "actor") for i, a in enumerate(self.actors)]
+        self.objects: List[StageObject] = objects
+        #: World-space bounds (K, 2, 3) of the dressing pieces, for image-space culling.
+        self.dressing_bounds = np.array(bounds, dtype=float).reshape(-1, 2, 3)
+        self.dressing_ids = np.arange(len(WALL_IDS) + 1, self.first_actor_id, dtype=np.int32)
+
+        self._static = o3d.t.geometry.RaycastingScene()
+        gid_to_object = []
+        for object_id, (v, f) in enumerate(meshes):
+            gid = self._static.add_triangles(
+                o3d.core.Tensor(np.ascontiguousarray(v, dtype=np.float32)),
+                o3d.core.Tensor(np.ascontiguousarray(f, dtype=np.uint32)),
+            )
+            gid_to_object.append((gid, object_id))
+        self._gid_to_object = np.full(max(g for g, _ in gid_to_object) + 1, -1, dtype=np.int32)
+        for gid, object_id in gid_to_object:
+            self._gid_to_object[gid] = object_id
+
+        parts = actor_mesh_parts()
+        verts = np.concatenate([v for v, _ in parts])
+        offsets = np.cumsum([0] + [len(v) for v, _ in parts[:-1]])
+        tris = np.concatenate([f + o for (_, f), o in zip(parts, offsets)])
+        self._actor_scene = o3d.t.geometry.RaycastingScene()
+        self._actor_scene.add_triangles(
+            o3d.core.Tensor(verts.astype(np.float32)), o3d.core.Tensor(tris.astype(np.uint32))
+        )
+        self._o3d = o3d
+        # Open3D builds a scene's BVH on its first query; do it now so that threads querying
+        # the stage concurrently never race on it.
+        probe = np.array([[0.0, 0.0, 1.0, 0.0, 0.0, -1.0]], dtype=np.float32)
+        self._static.cast_rays(o3d.core.Tensor(probe))
+        self._actor_scene.cast_rays(o3d.core.Tensor(probe))
+
+    def cast_static(self, rays: np.ndarray, nthreads: int = 0) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cast rays (N,6) float32 (origin, unit direction) at the static set.
+
+        Returns ``(t (N,) float32 with inf for misses, object_id (N,) int32, normal (N,3) float32)``."""
+        if rays.shape[0] == 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros((0, 3), np.float32)
+        out = self._static.cast_rays(self._o3d.core.Tensor(np.ascontiguousarray(rays, dtype=np.float32)), nthreads=nthreads)
+        t = out["t_hit"].numpy()
+        gid = out["geometry_ids"].numpy().astype(np.int64)
+        valid = np.isfinite(t) & (gid < self._gid_to_object.size)
+        obj = np.where(valid, self._gid_to_object[np.where(valid, gid, 0)], -1).astype(np.int32)
+        t = np.where(valid, t, np.float32(np.inf)).astype(np.float32)
+        return t, obj, out["primitive_normals"].numpy()
+
+    def inside_room(self, point: np.ndarray) -> bool:
+        """True when ``point`` (3,) is inside the room, below the top of the walls."""
+        x, y, z = (float(v) for v in point)
+        return abs(x) < self.half_width_m and abs(y) < self.half_depth_m and 0.0 < z < self.height_m
+
+    def cast_room_shell(self, origin: np.ndarray, directions: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Analytic hits of rays from one ``origin`` (3,) inside the room (see :meth:`inside_room`)
+        with the floor and walls only: ``(t (N,) float32, object_id (N,) int32, normal (N,3)
+        float32)``; rays leaving over the walls miss. Agrees with :meth:`cast_static` on rays
+        that meet no dressing (same planes, float rounding apart)."""
+        d = np.asarray(directions, dtype=np.float32)
+        ox, oy, oz = (np.float32(v) for v in origin)
+        W, D, H = np.float32(self.half_width_m), np.float32(self.half_depth_m), np.float32(self.height_m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tx = np.where(d[:, 0] > 0, (W - ox) / d[:, 0], np.where(d[:, 0] < 0, (-W - ox) / d[:, 0], np.inf))
+            ty = np.where(d[:, 1] > 0, (D - oy) / d[:, 1], np.where(d[:, 1] < 0, (-D - oy) / d[:, 1], np.inf))
+            tz = np.where(d[:, 2] < 0, -oz / d[:, 2], np.inf)
+        t = np.minimum(np.minimum(tx, ty), tz).astype(np.float32)
+        obj = np.where(t == tz, FLOOR_ID, np.where(t == tx, np.where(d[:, 0] > 0, 1, 2), np.where(d[:, 1] > 0, 3, 4)))
+        over = (obj != FLOOR_ID) & (oz + t * d[:, 2] > H)
+        t[over] = np.inf
+        obj = np.where(over, -1, obj).astype(np.int32)
+        normals = _SHELL_NORMALS[obj]
+        return t, obj, normals
+
+    def merge_actors(
+        self,
+        origins: np.ndarray,
+        directions: np.ndarray,
+        t_s,
+        best_t: np.ndarray,
+        best_obj: np.ndarray,
+        best_normal: np.ndarray,
+        subsets: Optional[Sequence[Optional[np.ndarray]]] = None,
+        nthreads: int = 0,
+    ) -> None:
+        """Bring the actors into the hits ``best_*`` (updated in place).
+
+        ``origins``/``directions`` (N,3) are in stage; ``t_s`` is one time for all rays or one per
+        ray (seconds since the stage epoch). ``subsets`` optionally restricts each actor to the
+        ray indices that may see it (a superset is fine: the bounding-cylinder test follows).
+        """
+        if not self.actors or origins.shape[0] == 0:
+            return
+        per_ray = np.ndim(t_s) > 0
+        batches, owners = [], []
+        for k, actor in enumerate(self.actors):
+            idx = None if subsets is None else subsets[k]
+            if idx is not None and idx.size == 0:
+                continue
+            o = origins if idx is None else origins[idx]
+            d = directions if idx is None else directions[idx]
+            t = t_s if not per_ray or idx is None else np.asarray(t_s)[idx]
+            pos, yaw = actor_poses(actor.path, t)
+            c, s = np.cos(yaw), np.sin(yaw)
+            rel = o - pos
+            lx = c * rel[:, 0] + s * rel[:, 1]
+            ly = -s * rel[:, 0] + c * rel[:, 1]
+            dx = c * d[:, 0] + s * d[:, 1]
+            dy = -s * d[:, 0] + c * d[:, 1]
+            enter = _cylinder_entry(lx, ly, rel[:, 2], dx, dy, d[:, 2])
+            limit = best_t if idx is None else best_t[idx]
+            keep = np.flatnonzero(enter < limit)
+            if keep.size == 0:
+                continue
+            rows = keep if idx is None else idx[keep]
+            batches.append(np.stack([lx[keep], ly[keep], rel[keep, 2], dx[keep], dy[keep], d[keep, 2]], axis=1))
+            owners.append((k, rows, c if np.ndim(c) == 0 else c[keep], s if np.ndim(s) == 0 else s[keep]))
+        if not batches:
+            return
+        out = self._actor_scene.cast_rays(
+            self._o3d.core.Tensor(np.concatenate(batches).astype(np.float32)), nthreads=nthreads
+        )
+        t_all = out["t_hit"].numpy()
+        n_all = out["primitive_normals"].numpy()
+        start = 0
+        for (k, rows, c, s), batch in zip(owners, batches):
+            t = t_all[start : start + len(batch)]
+            n = n_all[start : start + len(batch)]
+            start += len(batch)
+            nearer = t < best_t[rows]
+            if not np.any(nearer):
+                continue
+            r = rows[nearer]
+            cc = c if np.ndim(c) == 0 else c[nearer]
+            ss = s if np.ndim(s) == 0 else s[nearer]
+            nl = n[nearer]
+            best_t[r] = t[nearer]
+            best_obj[r] = self.first_actor_id + k
+            best_normal[r, 0] = cc * nl[:, 0] - ss * nl[:, 1]
+            best_normal[r, 1] = ss * nl[:, 0] + cc * nl[:, 1]
+            best_normal[r, 2] = nl[:, 2]
+
+
+def _cylinder_entry(ox, oy, oz, dx, dy, dz) -> np.ndarray:
+    """Distance at which rays (actor frame) enter the actor's bounding cylinder, ``inf`` if never."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = dx * dx + dy * dy
+        b = ox * dx + oy * dy
+        c = ox * ox + oy * oy - ACTOR_RADIUS_M * ACTOR_RADIUS_M
+        disc = b * b - a * c
+        vertical = a < 1e-12
+        root = np.sqrt(np.maximum(disc, 0.0))
+        t0 = np.where(vertical, -np.inf, (-b - root) / a)
+        t1 = np.where(vertical, np.inf, (-b + root) / a)
+        radial_ok = np.where(vertical, c <= 0.0, disc >= 0.0)
+        flat = np.abs(dz) < 1e-12
+        z0 = np.where(flat, -np.inf, (0.0 - oz) / dz)
+        z1 = np.where(flat, np.inf, (ACTOR_HEIGHT_M + 0.01 - oz) / dz)
+        zlo, zhi = np.minimum(z0, z1), np.maximum(z0, z1)
+        z_ok = np.where(flat, (oz >= 0.0) & (oz <= ACTOR_HEIGHT_M + 0.01), True)
+        enter = np.maximum(np.maximum(t0, zlo), 0.0)
+        leave = np.minimum(t1, zhi)
+        hit = radial_ok & z_ok & (enter <= leave)
+    return np.where(hit, enter, np.inf)

@@ -1,0 +1,191 @@
+"""Simulated LTC generator: SMPTE 12M linear timecode audio on the generator's own drifting clock.
+
+The waveform is biphase mark at 80 bits per frame: a transition at every bit boundary and one
+more in the middle of every ``1``. Edges are placed from exact rational time (half-bit ``h``
+falls at sample ``h * sample_rate * den / (160 * num)``), so fractional samples per frame (1601.6
+at 29.97 fps and 48 kHz) never accumulate into slip. Each edge is a linear ramp (box-filtered
+step) with the 10-90 % rise time of SMPTE 12M (25 us by default), and the signal is unsigned
+8-bit mono centred at 128.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from typing import Tuple
+
+import numpy as np
+
+from config.models import TimecodeConfig
+from sensors.sim.clock import DriftingClock
+from sensors.timecode.ltc import LTC_FRAME_BITS, check_ltc_rate, encode_ltc_bits
+from sensors.timecode.smpte import add_frames, parse_timecode
+from sensors.vocabulary import NS_PER_S, FrameRate, Timecode
+
+__all__ = ["LtcSim", "ltc_audio_for_frames", "render_ltc_samples", "DEFAULT_AMPLITUDE_LSB", "DEFAULT_RISE_TIME_S"]
+
+DEFAULT_AMPLITUDE_LSB = 96
+DEFAULT_RISE_TIME_S = 25e-6
+_HALVES_PER_FRAME = 2 * LTC_FRAME_BITS
+
+
+@lru_cache(maxsize=64)
+def _frame_bits(start: Tuple[int, int, int, int], rate: FrameRate, k: int, user_bits: int) -> np.ndarray:
+    """Bits of frame ``k`` after label ``start`` (cached: short reads revisit the same frames)."""
+    bits = encode_ltc_bits(add_frames(Timecode(*start, rate), k), user_bits)
+    bits.flags.writeable = False
+    return bits
+
+
+def render_ltc_samples(
+    start: Timecode,
+    first_sample: int,
+    n_samples: int,
+    sample_rate_hz: int,
+    *,
+    user_bits: int = 0,
+    amplitude_lsb: float = DEFAULT_AMPLITUDE_LSB,
+    rise_time_s: float = DEFAULT_RISE_TIME_S,
+) -> np.ndarray:
+    """Samples ``first_sample .. first_sample + n_samples - 1`` (uint8) of an LTC stream whose
+    frame 0, labelled ``start``, begins exactly at sample 0; the line idles low before it."""
+    check_ltc_rate(start.rate)
+    if n_samples < 0 or first_sample < 0:
+        raise ValueError(f"need first_sample >= 0 and n_samples >= 0, got {first_sample}, {n_samples}")
+    if n_samples == 0:
+        return np.zeros(0, dtype=np.uint8)
+    num, den, _ = start.rate.value
+    P, Q = den * int(sample_rate_hz), _HALVES_PER_FRAME * num  # half-bit h sits at sample h * P / Q
+    ramp = max(float(rise_time_s) / 0.8 * sample_rate_hz, 1e-3)  # full ramp width, samples
+    lo = first_sample - ramp / 2 - 1
+    hi = first_sample + n_samples + ramp / 2 + 1
+    h_lo = max(0, int(np.floor(lo * Q / P)) - 1)
+    k_first, k_last = h_lo // _HALVES_PER_FRAME, int(np.ceil(hi * Q / P)) // _HALVES_PER_FRAME + 1
+    key = (start.hours, start.minutes, start.seconds, start.frames)
+    bits = np.concatenate([_frame_bits(key, start.rate, k, int(user_bits)) for k in range(k_first, k_last + 1)])
+    # Transitions: every bit boundary (even half), plus mid-bit (odd half) of every 1.
+    transitions = np.ones(bits.size * 2, dtype=np.int64)
+    transitions[1::2] = bits
+    # Each frame holds an even number of transitions, so every frame starts high.
+    level = 1.0 - 2.0 * ((np.cumsum(transitions) - 1) % 2)
+    h0 = k_first * _HALVES_PER_FRAME
+    base = h0 * P - first_sample * Q  # exact, small: offset of half h0 from first_sample, times Q
+    edges = (base + np.arange(level.size, dtype=np.int64) * P) / Q  # samples from first_sample
+    half = P / Q
+    F_edges = np.concatenate(([0.0], np.cumsum(level) * half))  # integral of the ideal wave
+
+    def integral(x: np.ndarray) -> np.ndarray:
+        j = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, level.size - 1)
+        inside = F_edges[j] + level[j] * (x - edges[j])
+        before = -(x - edges[0])  # idle level (-1) before the first edge of the stream
+        return np.where(x < edges[0], before, inside)
+
+    x = np.arange(n_samples, dtype=np.float64)
+    shaped = (integral(x + ramp / 2) - integral(x - ramp / 2)) / ramp
+    return np.clip(np.rint(128.0 + amplitude_lsb * shaped), 0, 255).astype(np.uint8)
+
+
+def ltc_audio_for_frames(
+    start: Timecode,
+    count: int,
+    sample_rate_hz: int,
+    *,
+    user_bits: int = 0,
+    amplitude_lsb: float = DEFAULT_AMPLITUDE_LSB,
+    rise_time_s: float = DEFAULT_RISE_TIME_S,
+) -> np.ndarray:
+    """LTC audio (uint8 mono, centred at 128) of ``count`` frames from ``start``; sample 0 is the
+    first frame's first edge, and the array holds every sample before frame ``count`` starts
+    (``ceil(count * sample_rate / fps)`` samples). A decoder needs the edge that opens the next
+    frame to close the last bit, so it reads ``count - 1`` frames from this alone."""
+    num, den, _ = start.rate.value
+    n = -(-int(count) * int(sample_rate_hz) * den // num)
+    return render_ltc_samples(
+        start, 0, n, sample_rate_hz, user_bits=user_bits, amplitude_lsb=amplitude_lsb, rise_time_s=rise_time_s
+    )
+
+
+class LtcSim:
+    """The stage's timecode generator: LTC audio at the project rate on its own drifting clock.
+
+    ``config.start`` labels the frame that starts at master time ``epoch_ns``; frame ``k`` starts
+    when the generator's clock reads ``epoch_ns + offset_ns + k / fps``, and audio sample ``i``
+    is taken when it reads ``epoch_ns + offset_ns + i / sample_rate``. ``read`` returns the
+    stream in order; the ground truth is ``timecode_at`` and ``sample_master_ns``.
+    """
+
+    def __init__(
+        self,
+        config: TimecodeConfig,
+        epoch_ns: int,
+        seed: int = 0,
+        *,
+        user_bits: int = 0,
+        amplitude_lsb: float = DEFAULT_AMPLITUDE_LSB,
+        rise_time_s: float = DEFAULT_RISE_TIME_S,
+    ) -> None:
+        self.config = config
+        self.rate = config.frame_rate
+        check_ltc_rate(self.rate)
+        self.start = parse_timecode(config.start, self.rate)
+        self.sample_rate_hz = int(config.sample_rate_hz)
+        self.epoch_ns = int(epoch_ns)
+        self.clock = DriftingClock(config.clock, self.epoch_ns, seed)
+        self.user_bits = int(user_bits)
+        self.amplitude_lsb = float(amplitude_lsb)
+        self.rise_time_s = float(rise_time_s)
+        self._next_sample = 0
+
+    @property
+    def samples_read(self) -> int:
+        """Index of the sample the next ``read`` starts with."""
+        return self._next_sample
+
+    def reset(self) -> None:
+        """Rewind the audio stream to sample 0 (the start of frame 0)."""
+        self._next_sample = 0
+
+    def read(self, n_samples: int) -> np.ndarray:
+        """The next ``n_samples`` samples of the LTC stream (uint8 mono, centred at 128)."""
+        out = render_ltc_samples(
+            self.start,
+            self._next_sample,
+            int(n_samples),
+            self.sample_rate_hz,
+            user_bits=self.user_bits,
+            amplitude_lsb=self.amplitude_lsb,
+            rise_time_s=self.rise_time_s,
+        )
+        self._next_sample += int(n_samples)
+        return out
+
+    def frame_start_sample(self, frame_index: int) -> Fraction:
+        """Exact (fractional) sample position of frame ``frame_index``'s first edge."""
+        num, den, _ = self.rate.value
+        return Fraction(int(frame_index) * self.sample_rate_hz * den, num)
+
+    def timecode_of_frame(self, frame_index: int) -> Timecode:
+        """Label of frame ``frame_index`` of the stream (0 is ``config.start``)."""
+        return add_frames(self.start, int(frame_index))
+
+    def sample_master_ns(self, sample_index: int) -> int:
+        """Master time (ns) at which sample ``sample_index`` is taken (nearest ns)."""
+        i = int(sample_index)
+        gen_ns = self.epoch_ns + self.clock.offset_ns + (2 * i * NS_PER_S + self.sample_rate_hz) // (2 * self.sample_rate_hz)
+        return int(self.clock.master_ns(gen_ns))
+
+    def timecode_at(self, master_ns: int) -> Tuple[Timecode, int]:
+        """Ground truth at master time ``master_ns``: the label of the frame running then, and
+        the first master nanosecond at which the generator's clock has reached that frame's start."""
+        num, den, _ = self.rate.value
+        origin = self.epoch_ns + self.clock.offset_ns
+        elapsed = int(self.clock.sensor_ns_exact(int(master_ns))) - origin
+        k = (elapsed * num) // (den * NS_PER_S)
+        start_gen_ns = origin - (-(k * den * NS_PER_S) // num)  # ceil: first whole ns at/after the start
+        m = int(self.clock.master_ns(start_gen_ns))
+        # The clock's inverse rounds; step to the first master ns whose clock reading reaches the start.
+        while int(self.clock.sensor_ns_exact(m)) < start_gen_ns:
+            m += 1
+        while int(self.clock.sensor_ns_exact(m - 1)) >= start_gen_ns:
+            m -= 1
+        return add_frames(self.start, k), m
