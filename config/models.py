@@ -258,6 +258,11 @@ class RigConfig(_Model):
             if key in seen:
                 raise ValueError(f"{sensor.name} and {seen[key]} both use UDP {sensor.host}:{sensor.port}")
             seen[key] = sensor.name
+        if self.camera.ltc and self.timecode.frame_rate.nominal_fps > 30:
+            raise ValueError(
+                f"timecode.rate {self.timecode.rate}: LTC carries at most 30 frame labels per second "
+                "(SMPTE 12M), so a 48/50/59.94/60 fps project reads LTC at 24/25/29.97/30; set that rate"
+            )
         names = [s.name for s in [self.camera, *self.lidars, *self.telemetry]]
         if len(set(names)) != len(names):
             raise ValueError(f"sensor names must be unique, got {names}")

@@ -278,8 +278,14 @@ class CameraDriver:
 
     def _error_from(self, message) -> PipelineError:
         err, debug = message.parse_error()
-        source = message.src.get_name() if message.src is not None else "pipeline"
-        return PipelineError(self.camera.name, source, err.message, debug)
+        return PipelineError(self.camera.name, self._describe(message.src), err.message, debug)
+
+    def _describe(self, src) -> str:
+        """``factory (name)`` of a message's source, e.g. ``filesrc (onset_source)``."""
+        if src is None:
+            return "pipeline"
+        factory = src.get_factory() if isinstance(src, self._gst.Gst.Element) else None
+        return f"{factory.get_name()} ({src.get_name()})" if factory is not None else src.get_name()
 
     def _watch_bus(self) -> None:
         Gst = self._gst.Gst
@@ -299,7 +305,7 @@ class CameraDriver:
                     self._error = error
             elif message.type == Gst.MessageType.WARNING:
                 warning, debug = message.parse_warning()
-                log.warning("camera %s: %s: %s (%s)", self.camera.name, message.src.get_name(), warning.message, debug)
+                log.warning("camera %s: %s: %s (%s)", self.camera.name, self._describe(message.src), warning.message, debug)
             elif message.type == Gst.MessageType.EOS:
                 log.info("camera %s: end of stream", self.camera.name)
 

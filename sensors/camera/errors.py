@@ -60,14 +60,14 @@ class MissingElementError(CameraError):
 class PipelineError(CameraError):
     """An error GStreamer posted on the pipeline's bus, with the element that posted it.
 
-    ``element`` is the posting element's name, ``message`` GStreamer's human message and
+    ``element`` is the posting element's factory and name (``filesrc (onset_source)``), ``message`` GStreamer's human message and
     ``debug`` its developer detail (file, function, and often the path or URL involved).
     """
 
     def __init__(self, camera: str, element: str, message: str, debug: Optional[str] = None) -> None:
         self.camera, self.element, self.message, self.debug = camera, element, message, debug
         detail = f" [{debug.strip()}]" if debug else ""
-        super().__init__(f"camera {camera!r}: GStreamer element {element!r} failed: {message}{detail}")
+        super().__init__(f"camera {camera!r}: GStreamer element {element} failed: {message}{detail}")
 
 
 class PipelineStartError(CameraError, SensorOpenError):

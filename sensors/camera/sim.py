@@ -19,7 +19,7 @@ it; :meth:`CameraSim.truth` says which label that must be (the ground truth test
 Two ways to play it: :meth:`CameraSim.start` / :meth:`CameraSim.close` in real time (master clock
 ``time.time_ns()``, live pipeline), and :meth:`CameraSim.push_frames` as a batch into a
 non-live driver (``CameraDriver(..., live=False)``): the LTC first, in full, then the frames as
-fast as the pipeline takes them. Both give identical frames, stamps and labels.
+fast as the pipeline takes them. Frame ``k`` has the same image, sensor stamp and label in both.
 """
 
 from __future__ import annotations
@@ -81,10 +81,11 @@ class CameraSim:
             self.first_master_ns = self.epoch_ns + self.frame_offset_ns(int(lead_frames))
         self._first_sensor_ns = int(self.clock.sensor_ns_exact(self.first_master_ns))
         self.frames_sent = 0
+        self.frames_skipped = 0
         self.max_lateness_ns = 0
         self.error: Optional[BaseException] = None
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._threads: List[threading.Thread] = []
 
     # -- the frame schedule (pure) ---------------------------------------------------------------
     def frame_offset_ns(self, k: int) -> int:
@@ -186,23 +187,42 @@ class CameraSim:
         return truths
 
     def start(self, driver) -> "CameraSim":
-        """Play in real time into a started, live appsrc ``driver`` on a thread, from now on."""
+        """Play in real time into a started, live appsrc ``driver``, from now on.
+
+        Frames go out at their exposure mid-times; when rendering falls behind, the camera skips
+        to the newest due frame (counted in ``frames_skipped``; the driver sees the gap as drops)
+        instead of drifting late. The LTC is pushed by its own thread, so a slow render never
+        starves the timecode reader.
+        """
         if not driver.spec.video_live:
             raise CameraStateError("start needs a live driver; use push_frames for a batch driver")
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, args=(driver,), name=f"camera-sim-{self.camera.name}", daemon=True
+        if self._threads:
+            return self
+        self._stop.clear()
+        # Master time at the pipeline's running time 0: PTS on the camera clock then track the
+        # pipeline clock, which the live stamper waits on.
+        base_master = time.time_ns() - driver.running_time_ns()
+        sensor_epoch = int(self.clock.sensor_ns_exact(base_master))
+        driver.sensor_epoch_ns = sensor_epoch
+        targets = [(self._play_video, "video")]
+        if self.ltc is not None and driver.spec.ltc == LtcInput.APPSRC:
+            self._skip_ltc_before(base_master)
+            targets.append((self._play_ltc, "ltc"))
+        for target, what in targets:
+            thread = threading.Thread(
+                target=self._guarded, args=(target, driver, sensor_epoch), name=f"camera-sim-{self.camera.name}-{what}",
+                daemon=True,
             )
-            self._thread.start()
+            self._threads.append(thread)
+            thread.start()
         return self
 
     def close(self) -> None:
         """Stop playing; safe to call twice."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5.0)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout=5.0)
+        self._threads = []
 
     def __enter__(self) -> "CameraSim":
         return self
@@ -210,32 +230,32 @@ class CameraSim:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _run(self, driver) -> None:
+    def _guarded(self, target, driver, sensor_epoch: int) -> None:
         try:
-            self._play(driver)
+            target(driver, sensor_epoch)
         except BaseException as err:  # kept for the caller: a sim that stops says why
             self.error = err
+            self._stop.set()
             log.exception("camera sim %s stopped", self.camera.name)
 
-    def _play(self, driver) -> None:
-        # Master time at the pipeline's running time 0: PTS on the camera clock then track the
-        # pipeline clock, which the live stamper waits on.
-        base_master = time.time_ns() - driver.running_time_ns()
-        sensor_epoch = int(self.clock.sensor_ns_exact(base_master))
-        driver.sensor_epoch_ns = sensor_epoch
-        with_ltc = self.ltc is not None and driver.spec.ltc == LtcInput.APPSRC
-        if with_ltc:
-            self._skip_ltc_before(base_master)
+    def _play_ltc(self, driver, sensor_epoch: int) -> None:
+        while not self._stop.is_set():
+            self._push_ltc_until(driver, time.time_ns(), sensor_epoch)
+            self._stop.wait(_LTC_CHUNK_NS / NS_PER_S)
+
+    def _play_video(self, driver, sensor_epoch: int) -> None:
         k = self.first_frame_at(time.time_ns())
         while not self._stop.is_set():
             now = time.time_ns()
-            if with_ltc:
-                self._push_ltc_until(driver, now, sensor_epoch)
-            next_frame_ns = self.exposure_master_ns(k)
-            if next_frame_ns <= now:
-                self.max_lateness_ns = max(self.max_lateness_ns, now - next_frame_ns)
-                self._push_frame(driver, k, sensor_epoch)
-                k += 1
+            due_ns = self.exposure_master_ns(k)
+            if due_ns > now:
+                self._stop.wait((due_ns - now) / NS_PER_S)
                 continue
-            wait_ns = min(next_frame_ns - now, _LTC_CHUNK_NS if with_ltc else next_frame_ns - now)
-            self._stop.wait(wait_ns / NS_PER_S)
+            newest = k
+            while self.exposure_master_ns(newest + 1) <= now:
+                newest += 1
+            self.frames_skipped += newest - k
+            k = newest
+            self.max_lateness_ns = max(self.max_lateness_ns, now - self.exposure_master_ns(k))
+            self._push_frame(driver, k, sensor_epoch)
+            k += 1

@@ -7,6 +7,8 @@ with the same scan pattern and sends genuine packets. Importing this package imp
 velodyne-decoder nor Open3D.
 """
 
+from __future__ import annotations
+
 from sensors.lidar.errors import (
     AzimuthError,
     BlockFlagError,

@@ -181,7 +181,7 @@ class VelodyneDriver:
     ) -> PointCloud:
         # device_s: the sweep's first packet, seconds from the driver's hour base, whole us.
         first_packet_ns = self._hour_base_ns + int(round(device_s * 1e6)) * 1000
-        pts = np.asarray(points)
+        pts = np.asarray(points, dtype=np.float32).reshape(-1, 8)  # x y z intensity time column ring return
         t_ns = first_packet_ns + np.rint(pts[:, 4].astype(np.float64) * 1e9).astype(np.int64)
         sensor_ns = int(t_ns.min()) if t_ns.size else first_packet_ns
         # The decoder closes a sweep either with the packet that crosses the cut azimuth or with

@@ -108,7 +108,7 @@ class VelodyneSim:
         latency = np.minimum(np.abs(normal), _MAX_LATENCY_SIGMAS) * self._jitter_ns
         return np.asarray(last, dtype=np.int64) + np.rint(latency).astype(np.int64)
 
-    def packets_indices_between(self, master_start_ns: int, master_end_ns: int) -> np.ndarray:
+    def packet_indices_between(self, master_start_ns: int, master_end_ns: int) -> np.ndarray:
         """Indices of the packets sent in ``[master_start_ns, master_end_ns)`` (send order)."""
         if master_end_ns <= master_start_ns:
             return np.zeros(0, dtype=np.int64)
@@ -140,7 +140,7 @@ class VelodyneSim:
         self, master_start_ns: int, master_end_ns: int, truth: bool = True
     ) -> Tuple[List[Tuple[int, bytes]], Optional[LidarGroundTruth]]:
         """Both at once: the packets sent in the window and (when ``truth``) their ground truth."""
-        indices = self.packets_indices_between(master_start_ns, master_end_ns)
+        indices = self.packet_indices_between(master_start_ns, master_end_ns)
         packets: List[Tuple[int, bytes]] = []
         parts: List[LidarGroundTruth] = []
         for i in range(0, indices.size, CHUNK_PACKETS):
@@ -296,7 +296,7 @@ class VelodyneSender:
         while not self._stop.is_set():
             now = time.time_ns()
             if now - cursor > self.max_lag_ns:
-                skipped = self.sim.packets_indices_between(cursor, now)
+                skipped = self.sim.packet_indices_between(cursor, now)
                 self.skipped += int(skipped.size)
                 cursor = now
             if cursor - now > self.lookahead_ns and self._stop.wait((cursor - now - self.lookahead_ns) / 1e9):

@@ -55,27 +55,26 @@ class RigGeometry:
         return np.array([np.cos(a), np.sin(a), 0.0])
 
 
-def rotations_from_pan_tilt_roll(pan_deg, tilt_deg, roll_deg) -> np.ndarray:
-    """``R_stage_rig`` (..., 3, 3): vectorised :func:`sensors.vocabulary.rotation_from_pan_tilt_roll`
-    (``Rz(pan) @ Ry(-tilt) @ Rx(roll)``)."""
+def _rotation_entries(pan_deg, tilt_deg, roll_deg) -> list:
+    """The nine entries (row-major) of ``Rz(pan) @ Ry(-tilt) @ Rx(roll)``, each an array."""
     p, t, r = (np.radians(np.asarray(v, dtype=float)) for v in (pan_deg, tilt_deg, roll_deg))
-    if not (p.shape == t.shape == r.shape):
-        p, t, r = np.broadcast_arrays(p, t, r)
     cp, sp = np.cos(p), np.sin(p)
     ct, st = np.cos(t), np.sin(t)  # Ry(-tilt): cos(-t) = ct, sin(-t) = -st
     cr, sr = np.cos(r), np.sin(r)
-    R = np.empty(p.shape + (3, 3))
     # Rz(p) @ Ry(-t) = [[cp ct, -sp, -cp st], [sp ct, cp, -sp st], [st, 0, ct]]; then @ Rx(r).
-    R[..., 0, 0] = cp * ct
-    R[..., 0, 1] = -sp * cr - cp * st * sr
-    R[..., 0, 2] = sp * sr - cp * st * cr
-    R[..., 1, 0] = sp * ct
-    R[..., 1, 1] = cp * cr - sp * st * sr
-    R[..., 1, 2] = -cp * sr - sp * st * cr
-    R[..., 2, 0] = st
-    R[..., 2, 1] = ct * sr
-    R[..., 2, 2] = ct * cr
-    return R
+    cpst, spst = cp * st, sp * st
+    return [
+        cp * ct, cpst * -sr - sp * cr, sp * sr - cpst * cr,
+        sp * ct, cp * cr - spst * sr, -cp * sr - spst * cr,
+        st, ct * sr, ct * cr,
+    ]
+
+
+def rotations_from_pan_tilt_roll(pan_deg, tilt_deg, roll_deg) -> np.ndarray:
+    """``R_stage_rig`` (..., 3, 3): vectorised :func:`sensors.vocabulary.rotation_from_pan_tilt_roll`
+    (``Rz(pan) @ Ry(-tilt) @ Rx(roll)``)."""
+    entries = np.broadcast_arrays(*_rotation_entries(pan_deg, tilt_deg, roll_deg))
+    return np.stack(entries, axis=-1).reshape(entries[0].shape + (3, 3))
 
 
 def rig_positions(geometry: RigGeometry, dolly_m, crane_lift_deg) -> np.ndarray:
@@ -90,13 +89,21 @@ def rig_positions(geometry: RigGeometry, dolly_m, crane_lift_deg) -> np.ndarray:
 
 def rig_matrices(geometry: RigGeometry, plan: ShotPlan, t_s) -> np.ndarray:
     """``T_stage_rig`` (..., 4, 4) at plan time(s) ``t_s`` (seconds since the plan's start)."""
-    dolly, lift, pan, tilt, roll = np.moveaxis(plan.sample(t_s, _POSE_CHANNELS), -1, 0)
-    T = np.empty(np.shape(dolly) + (4, 4))
-    T[..., :3, :3] = rotations_from_pan_tilt_roll(pan, tilt, roll)
-    T[..., :3, 3] = rig_positions(geometry, dolly, lift)
-    T[..., 3, :3] = 0.0
-    T[..., 3, 3] = 1.0
-    return T
+    dolly, lift, pan, tilt, roll = plan.sample_channels(t_s, _POSE_CHANNELS)
+    shape = np.shape(dolly)
+    r = _rotation_entries(pan, tilt, roll)
+    # Position, written out per axis: broadcasting (N,1) x (3,) is slow in numpy.
+    h = geometry.track_direction
+    lift_rad = np.radians(lift)
+    along = dolly + geometry.crane_arm_m * np.cos(lift_rad)
+    x = geometry.track_origin_m[0] + along * h[0]
+    y = geometry.track_origin_m[1] + along * h[1]
+    z = (geometry.track_origin_m[2] + geometry.crane_pivot_height_m) + geometry.crane_arm_m * np.sin(lift_rad)
+    # Filled entry-major, then transposed in one copy: writing 16 strided columns is 3x slower.
+    entries = np.empty((16,) + shape)
+    for i, value in enumerate((r[0], r[1], r[2], x, r[3], r[4], r[5], y, r[6], r[7], r[8], z, 0.0, 0.0, 0.0, 1.0)):
+        entries[i] = value
+    return np.ascontiguousarray(np.moveaxis(entries, 0, -1)).reshape(shape + (4, 4))
 
 
 def rig_velocities(geometry: RigGeometry, plan: ShotPlan, t_s) -> tuple:

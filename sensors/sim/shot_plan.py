@@ -20,7 +20,7 @@ smoothly ends where it starts). Angles are interpolated as plain numbers: 350 ->
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -72,43 +72,49 @@ class ShotPlan:
 
     def _local_time(self, t_s: np.ndarray) -> np.ndarray:
         t0, t1 = float(self.times_s[0]), float(self.times_s[-1])
+        if t_s.size and t0 <= t_s.min() and t_s.max() < t1:
+            return t_s  # inside the plan: nothing to wrap or hold
         if self.loop and t1 > t0:
             return np.where(t_s >= t0, t0 + np.mod(t_s - t0, t1 - t0), t0)
         return np.clip(t_s, t0, t1)
 
-    def _evaluate(self, t_s, channels: Optional[Sequence[int]], derivative: bool) -> np.ndarray:
-        cols = list(range(len(CHANNELS))) if channels is None else [int(c) for c in channels]
+    def _evaluate(self, t_s, channels: Optional[Sequence[int]], derivative: bool) -> List[np.ndarray]:
+        """One array per requested channel, each of ``t_s``'s shape."""
+        cols = range(len(CHANNELS)) if channels is None else [int(c) for c in channels]
         t = self._local_time(np.asarray(t_s, dtype=float))
         if self.times_s.size == 1:
-            value = np.zeros(len(cols)) if derivative else self.values[0, cols]
-            return np.broadcast_to(value, t.shape + (len(cols),)).copy()
+            return [np.full(t.shape, 0.0 if derivative else self.values[0, j]) for j in cols]
         k = np.clip(np.searchsorted(self.times_s, t, side="right") - 1, 0, self.times_s.size - 2)
         if k.size and k.min() == k.max():
             # One segment for the whole batch (the usual case: a LiDAR packet, a frame): scalar
             # coefficients, no gathers.
             k0 = int(k.flat[0])
             h = float(self.times_s[k0 + 1] - self.times_s[k0])
-            s = ((t - self.times_s[k0]) / h)[..., None]
-            c = self.coeffs[k0, cols]  # (C', 4)
+            s = (t - self.times_s[k0]) * (1.0 / h)
+            coeffs = [self.coeffs[k0, j] for j in cols]
         else:
-            h = (self.times_s[k + 1] - self.times_s[k])[..., None]
-            s = ((t - self.times_s[k])[..., None]) / h
-            c = self.coeffs[k][..., cols, :]  # (..., C', 4)
+            h = self.times_s[k + 1] - self.times_s[k]
+            s = (t - self.times_s[k]) / h
+            coeffs = [self.coeffs[k, j].T for j in cols]  # each (4, ...)
         if derivative:
-            return ((3.0 * c[..., 0] * s + 2.0 * c[..., 1]) * s + c[..., 2]) / h
-        return ((c[..., 0] * s + c[..., 1]) * s + c[..., 2]) * s + c[..., 3]
+            return [((3.0 * c[0] * s + 2.0 * c[1]) * s + c[2]) / h for c in coeffs]
+        return [((c[0] * s + c[1]) * s + c[2]) * s + c[3] for c in coeffs]
+
+    def sample_channels(self, t_s, channels: Sequence[int]) -> List[np.ndarray]:
+        """Like :meth:`sample`, as one array per channel (cheaper for large batches)."""
+        return self._evaluate(t_s, channels, derivative=False)
 
     def sample(self, t_s, channels: Optional[Sequence[int]] = None) -> np.ndarray:
         """Channel values at plan time(s) ``t_s`` (seconds since the plan's start): shape
         ``t_s.shape + (C,)``; ``channels`` picks columns (indices into :data:`CHANNELS`)."""
-        return self._evaluate(t_s, channels, derivative=False)
+        return np.stack(self._evaluate(t_s, channels, derivative=False), axis=-1)
 
     def rate(self, t_s, channels: Optional[Sequence[int]] = None) -> np.ndarray:
         """Time derivative of the channels (units per second) at plan time(s) ``t_s``.
 
         Zero where the plan holds (before its start, after its end when not looping)."""
         t_in = np.asarray(t_s, dtype=float)
-        out = self._evaluate(t_in, channels, derivative=True)
+        out = np.stack(self._evaluate(t_in, channels, derivative=True), axis=-1)
         t0, t1 = float(self.times_s[0]), float(self.times_s[-1])
         holding = (t_in < t0) if self.loop else ((t_in < t0) | (t_in > t1))
         return np.where(holding[..., None], 0.0, out)

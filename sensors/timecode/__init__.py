@@ -11,6 +11,7 @@ Imports numpy only.
 
 from __future__ import annotations
 
+from sensors.timecode.driver import LtcDecoder, TimecodeDriver
 from sensors.timecode.errors import (
     DropFrameSeparatorError,
     DroppedLabelError,
@@ -73,4 +74,6 @@ __all__ = [
     "LtcSim",
     "ltc_audio_for_frames",
     "render_ltc_samples",
+    "LtcDecoder",
+    "TimecodeDriver",
 ]

@@ -92,3 +92,10 @@ def test_lens_table_checked(tmp_path):
     path.write_text("telemetry:\n  - lens: {zoom_raw: [0, 10, 5], focal_length_mm: [18, 30, 40]}\n")
     with pytest.raises(ProfileValueError, match="increase"):
         load_profile(path)
+
+
+def test_ltc_above_thirty_fps_is_refused_with_the_reason(tmp_path):
+    path = tmp_path / "hfr.yaml"
+    path.write_text("timecode:\n  rate: '59.94DF'\n")
+    with pytest.raises(ProfileValueError, match="at most 30"):
+        load_profile(path)

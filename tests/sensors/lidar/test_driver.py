@@ -67,6 +67,15 @@ def test_one_cloud_per_rotation_with_stamps(model):
     assert snap.clock is not None and snap.clock.offset_ms == pytest.approx(_LATENCY_NS / 1e6, abs=0.001)
 
 
+def test_sweeps_without_returns_are_empty_clouds():
+    driver = VelodyneDriver(lidar_config(LidarModel.VLP16))
+    packets = _stream(LidarModel.VLP16, 230, distance_m=float("inf"))
+    clouds = [c for host_ns, p in packets for c in [driver.decode_datagram(p, host_ns)] if c is not None]
+    assert len(clouds) == 2 and all(len(c) == 0 and c.xyz_m.shape == (0, 3) for c in clouds)
+    assert clouds[1].stamp.sensor_ns - clouds[0].stamp.sensor_ns == pytest.approx(1e8, abs=1.5e6)
+    assert driver.stats.dropped == 0
+
+
 def test_bad_packets_are_counted_by_reason():
     driver = VelodyneDriver(lidar_config(LidarModel.VLP16))
     good = _VALID[LidarModel.VLP16][0][1]

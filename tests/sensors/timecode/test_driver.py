@@ -3,7 +3,6 @@ audio in chunks of any size, tolerance to gain, offset, inversion and noise, bad
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import List, Sequence
 
 import numpy as np

@@ -1,0 +1,62 @@
+"""Helpers of the camera tests: a numpy test-pattern stage and small camera configs."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from config.models import CameraConfig, ClockConfig, TimecodeConfig
+from sensors.camera.gst import gst_available
+
+#: GStreamer tests: marked ``gst`` and skipped (shown as skipped, with the reason) without PyGObject.
+gst_only = [
+    pytest.mark.gst,
+    pytest.mark.skipif(not gst_available(), reason="GStreamer through PyGObject is not installed (make setup)"),
+]
+
+
+class PatternStage:
+    """Renders a test pattern that encodes the master time: a stand-in for the ray-cast stage."""
+
+    def __init__(self) -> None:
+        self.calls = []
+
+    def render(self, t_ns: int, camera: CameraConfig) -> np.ndarray:
+        self.calls.append(int(t_ns))
+        h, w = camera.height_px, camera.width_px
+        rgb = np.empty((h, w, 3), dtype=np.uint8)
+        rgb[..., 0] = (np.arange(w, dtype=np.int64) * 255 // max(w - 1, 1)).astype(np.uint8)[None, :]
+        rgb[..., 1] = (np.arange(h, dtype=np.int64) * 255 // max(h - 1, 1)).astype(np.uint8)[:, None]
+        rgb[..., 2] = (int(t_ns) // 1_000_000) % 256
+        return rgb
+
+
+def small_camera(fps: str = "24", source: str = "appsrc", **kwargs) -> CameraConfig:
+    """A 160x90 camera on a drifting, jittery clock (the profile's figures)."""
+    fields = dict(
+        source=source,
+        width_px=160,
+        height_px=90,
+        fps=fps,
+        clock=ClockConfig(offset_ns=2_500_000, drift_ppm=20.0, jitter_ns=100_000),
+    )
+    fields.update(kwargs)
+    return CameraConfig(**fields)
+
+
+def timecode_config(rate: str = "24", start: str = "01:00:00:00") -> TimecodeConfig:
+    return TimecodeConfig(rate=rate, start=start, clock=ClockConfig(offset_ns=0, drift_ppm=10.0))
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float, check: Callable[[], None] = lambda: None) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout_s`` passes; ``check`` may raise meanwhile."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        check()
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
