@@ -67,6 +67,7 @@ class CameraSim:
         self.ltc = ltc
         self.epoch_ns = int(epoch_ns)
         self.seed = int(seed)
+        self.lead_frames = int(lead_frames)
         self.clock = DriftingClock(camera.clock, self.epoch_ns, seed)
         self.fps = camera.frame_rate.fps
         if ltc is not None and ltc.rate.fps != self.fps:
@@ -74,9 +75,10 @@ class CameraSim:
                 f"camera {camera.name!r} at {camera.fps} fps cannot be jam-synced to LTC at {ltc.rate.label} fps"
             )
         if ltc is not None:
+            # Ask for the middle of LTC frame ``lead_frames``: its start is then unambiguous.
             first = ltc.frame_start_sample(int(lead_frames))
-            sample = -(-first.numerator // first.denominator)  # first whole sample of that frame
-            _, self.first_master_ns = ltc.timecode_at(ltc.sample_master_ns(sample))
+            middle_ns = ltc.sample_master_ns(first.numerator // first.denominator) + self.frame_offset_ns(1) // 2
+            _, self.first_master_ns = ltc.timecode_at(middle_ns)
         else:
             self.first_master_ns = self.epoch_ns + self.frame_offset_ns(int(lead_frames))
         self._first_sensor_ns = int(self.clock.sensor_ns_exact(self.first_master_ns))
@@ -86,6 +88,7 @@ class CameraSim:
         self.error: Optional[BaseException] = None
         self._stop = threading.Event()
         self._threads: List[threading.Thread] = []
+        self._play_from_ns = self.first_master_ns
 
     # -- the frame schedule (pure) ---------------------------------------------------------------
     def frame_offset_ns(self, k: int) -> int:
@@ -205,8 +208,12 @@ class CameraSim:
         sensor_epoch = int(self.clock.sensor_ns_exact(base_master))
         driver.sensor_epoch_ns = sensor_epoch
         targets = [(self._play_video, "video")]
+        # The first frame goes out once the reader has heard a few whole LTC frames.
+        self._play_from_ns = base_master + self.frame_offset_ns(self.lead_frames)
         if self.ltc is not None and driver.spec.ltc == LtcInput.APPSRC:
             self._skip_ltc_before(base_master)
+            first_audio = self.ltc.sample_master_ns(self.ltc.samples_read)
+            self._play_from_ns = max(base_master, first_audio) + self.frame_offset_ns(self.lead_frames)
             targets.append((self._play_ltc, "ltc"))
         for target, what in targets:
             thread = threading.Thread(
@@ -244,7 +251,7 @@ class CameraSim:
             self._stop.wait(_LTC_CHUNK_NS / NS_PER_S)
 
     def _play_video(self, driver, sensor_epoch: int) -> None:
-        k = self.first_frame_at(time.time_ns())
+        k = self.first_frame_at(max(time.time_ns(), self._play_from_ns))
         while not self._stop.is_set():
             now = time.time_ns()
             due_ns = self.exposure_master_ns(k)

@@ -59,7 +59,8 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 def _hash_uniform(seed: int, index: np.ndarray, stream: int) -> np.ndarray:
     """Uniform numbers in (0, 1], a pure function of (seed, index, stream)."""
-    key = _splitmix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=_U64) ^ _U64(stream * 0x632BE59BD9B4E019 & 0xFFFFFFFFFFFFFFFF))
+    mask = 0xFFFFFFFFFFFFFFFF
+    key = _splitmix64(np.array([seed & mask], dtype=_U64) ^ _U64(stream * 0x632BE59BD9B4E019 & mask))
     z = _splitmix64(np.asarray(index, dtype=np.int64).astype(_U64) ^ key)
     return ((z >> _U64(11)).astype(np.float64) + 1.0) * 2.0**-53
 

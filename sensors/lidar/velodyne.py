@@ -261,7 +261,9 @@ def encode_packets(
     if not np.all(np.isfinite(az)):
         raise PacketEncodeError("block azimuths must be finite")
     if np.any((ts < 0) | (ts >= US_PER_HOUR)):
-        raise PacketEncodeError(f"timestamps must be microseconds past the hour in [0, {US_PER_HOUR}), got {ts.min()}..{ts.max()}")
+        raise PacketEncodeError(
+            f"timestamps must be microseconds past the hour in [0, {US_PER_HOUR}), got {ts.min()}..{ts.max()}"
+        )
     if return_mode not in (RETURN_STRONGEST, RETURN_LAST, RETURN_DUAL):
         raise PacketEncodeError(f"unknown return mode 0x{return_mode:02X}")
     out = np.zeros(count, dtype=_PACKET_DTYPE)

@@ -18,7 +18,7 @@ import numpy as np
 from config.models import StageConfig
 from sensors.sim.layout import Capsule, capsules_clear, inside_room, track_corridor
 
-__all__ = ["KINDS", "DressingPiece", "generate_dressing", "piece_mesh"]
+__all__ = ["KINDS", "DressingPiece", "generate_dressing", "piece_parts", "piece_mesh"]
 
 #: Kinds of dressing and their (width, depth, height) ranges in metres; a column's height is the
 #: room's, a table's height is fixed at 0.75 m.
@@ -129,8 +129,9 @@ def _merge(parts) -> Tuple[np.ndarray, np.ndarray]:
     return np.concatenate(verts), np.concatenate(tris)
 
 
-def piece_mesh(piece: DressingPiece) -> Tuple[np.ndarray, np.ndarray]:
-    """The piece's mesh in stage coordinates: vertices (V,3) metres, triangles (F,3)."""
+def piece_parts(piece: DressingPiece) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """The piece's closed parts (a table's top and legs, ...) in stage coordinates: a list of
+    ``(vertices (V,3) metres, triangles (F,3))``."""
     w, d, h = piece.size_m
     if piece.kind == "table":
         leg, top = 0.06, 0.05
@@ -149,8 +150,13 @@ def piece_mesh(piece: DressingPiece) -> Tuple[np.ndarray, np.ndarray]:
         ]
     else:  # crate, cabinet: plain boxes
         parts = [_box((w, d, h), (0, 0, h / 2.0))]
-    v, f = _merge(parts)
     yaw = np.radians(piece.yaw_deg)
     c, s = np.cos(yaw), np.sin(yaw)
     R = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-    return v @ R.T + np.array([piece.centre_xy[0], piece.centre_xy[1], 0.0]), f
+    offset = np.array([piece.centre_xy[0], piece.centre_xy[1], 0.0])
+    return [(v @ R.T + offset, f) for v, f in parts]
+
+
+def piece_mesh(piece: DressingPiece) -> Tuple[np.ndarray, np.ndarray]:
+    """The piece's mesh in stage coordinates: vertices (V,3) metres, triangles (F,3)."""
+    return _merge(piece_parts(piece))

@@ -45,11 +45,15 @@ DEFAULT_LIGHTING = Lighting()
 
 def irradiance(normals: np.ndarray, lighting: Lighting = DEFAULT_LIGHTING) -> np.ndarray:
     """Irradiance (N,3) float32 (per linear RGB channel) on surfaces with unit ``normals`` (N,3)."""
-    n = np.asarray(normals, dtype=np.float32)
-    dirs = np.stack([lighting.key.unit_direction(), lighting.fill.unit_direction()]).astype(np.float32)
-    cos = np.maximum(n @ dirs.T, 0.0)  # (N, 2)
-    colours = np.array(
-        [np.multiply(lighting.key.colour_rgb, lighting.key.intensity), np.multiply(lighting.fill.colour_rgb, lighting.fill.intensity)],
-        dtype=np.float32,
-    )
-    return cos @ colours + np.asarray(lighting.ambient_rgb, dtype=np.float32)
+    n = np.asarray(normals, dtype=np.float32).reshape(-1, 3)
+    out = np.empty((n.shape[0], 3), dtype=np.float32)
+    out[:] = np.asarray(lighting.ambient_rgb, dtype=np.float32)
+    for light in (lighting.key, lighting.fill):
+        # Written per component: tiny matrix products go through BLAS threads, which stall
+        # on a busy machine.
+        lx, ly, lz = (np.float32(v) for v in light.unit_direction())
+        cos = n[:, 0] * lx + n[:, 1] * ly + n[:, 2] * lz
+        np.maximum(cos, np.float32(0.0), out=cos)
+        for c in range(3):
+            out[:, c] += cos * np.float32(light.colour_rgb[c] * light.intensity)
+    return out

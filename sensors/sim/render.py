@@ -12,20 +12,23 @@ One frame is the stage at one instant seen through the pixel rays of
 3. exposure ``(2.8 / T)^2``: at T2.8 an 18 % grey surface under unit irradiance renders
    linear 0.18, i.e. sRGB mid-grey (118); vignetting from the pixel grid; sRGB encoding through a
    4096-entry table. Focus distance is metadata only (no defocus blur).
+
+Per-pixel work is done on separate float32 component arrays (x, y, z; r, g, b) with few
+temporaries: an (N,3) layout or ``np.where`` over the whole image costs several times more.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
 from sensors.sim.actors import ACTOR_HEIGHT_M, ACTOR_RADIUS_M, actor_poses
 from sensors.sim.lighting import Lighting, irradiance
 from sensors.sim.pixel_grid import PixelGrid, pixels_in_tiles, tiles_seeing_boxes
-from sensors.sim.scene import FLOOR_ID, StageScene
+from sensors.sim.scene import FLOOR_ID, SHELL_NORMALS, WALL_IDS, StageScene
 
-__all__ = ["REFERENCE_T_STOP", "SKY_LINEAR", "CHECKER_M", "exposure_gain", "encode_srgb", "render_frame"]
+__all__ = ["REFERENCE_T_STOP", "SKY_LINEAR", "CHECKER_M", "CHECKER_ALBEDO", "exposure_gain", "encode_srgb", "render_frame"]
 
 #: The T-stop at which exposure gain is 1.
 REFERENCE_T_STOP = 2.8
@@ -33,13 +36,14 @@ REFERENCE_T_STOP = 2.8
 SKY_LINEAR = np.array([0.02, 0.02, 0.025], dtype=np.float32)
 #: Side of the floor's checker tiles, metres, and the albedo of its light and dark tiles.
 CHECKER_M = 1.0
-_CHECKER_ALBEDO = np.array([[0.36, 0.35, 0.33], [0.22, 0.21, 0.20]], dtype=np.float32)
+CHECKER_ALBEDO = np.array([[0.36, 0.35, 0.33], [0.22, 0.21, 0.20]], dtype=np.float32)
 
-_SRGB_LUT_SIZE = 4096
+_LUT_SIZE = 4096
 
 
 def _srgb_lut() -> np.ndarray:
-    lin = np.linspace(0.0, 1.0, _SRGB_LUT_SIZE)
+    # Entry i encodes the middle of the linear interval [i, i + 1) / 4096.
+    lin = (np.arange(_LUT_SIZE) + 0.5) / _LUT_SIZE
     srgb = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * np.power(lin, 1.0 / 2.4) - 0.055)
     return np.clip(np.rint(srgb * 255.0), 0, 255).astype(np.uint8)
 
@@ -49,21 +53,44 @@ _LUT = _srgb_lut()
 
 def exposure_gain(t_stop: float) -> float:
     """Linear exposure relative to T2.8: brightness is proportional to ``1 / T^2``."""
-    if t_stop <= 0.0:
+    if not t_stop > 0.0:
         raise ValueError(f"T-stop must be positive, got {t_stop}")
     return (REFERENCE_T_STOP / float(t_stop)) ** 2
 
 
 def encode_srgb(linear: np.ndarray) -> np.ndarray:
-    """Linear RGB (any shape, float) to sRGB uint8 (clipped at white)."""
-    idx = np.clip(linear * np.float32(_SRGB_LUT_SIZE - 1) + np.float32(0.5), 0, _SRGB_LUT_SIZE - 1).astype(np.int32)
-    return _LUT[idx]
+    """Linear values (any shape, float, >= 0) to sRGB uint8, clipped at white."""
+    scaled = np.minimum(np.asarray(linear, dtype=np.float32) * np.float32(_LUT_SIZE), np.float32(_LUT_SIZE - 1))
+    return _LUT[np.maximum(scaled, 0.0).astype(np.int32)]
 
 
 def _box_corners(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Corners (B, 8, 3) of axis-aligned boxes ``lo``/``hi`` (B, 3)."""
+    """Corners (B, 8, 3) of axis-aligned boxes ``lo``/``hi`` (B, 3); corner ``4i + 2j + k`` takes
+    x from ``hi`` if i, y if j, z if k."""
     sel = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], dtype=bool)
     return np.where(sel[None], hi[:, None, :], lo[:, None, :])
+
+
+def _actor_boxes(scene: StageScene, t_s: float) -> np.ndarray:
+    """Axis-aligned bounds (A, 2, 3) of every actor's bounding cylinder at ``t_s``."""
+    out = np.empty((len(scene.actors), 2, 3))
+    for k, actor in enumerate(scene.actors):
+        pos, _ = actor_poses(actor.path, float(t_s))
+        out[k, 0] = pos - (ACTOR_RADIUS_M, ACTOR_RADIUS_M, 0.0)
+        out[k, 1] = pos + (ACTOR_RADIUS_M, ACTOR_RADIUS_M, ACTOR_HEIGHT_M + 0.01)
+    return out
+
+
+def _palette(scene: StageScene, lighting: Lighting) -> Tuple[np.ndarray, np.ndarray]:
+    """Radiance of everything whose shading is constant per object: index 0 sky, 1 light floor
+    tile, 2..5 walls, 6 dark floor tile (3 arrays, one per channel); and the map from
+    ``object_id + 1`` to that index (0 for objects shaded per pixel)."""
+    irr = irradiance(SHELL_NORMALS, lighting)
+    walls = np.array([scene.objects[i].albedo_rgb for i in WALL_IDS], dtype=np.float32) * irr[1:]
+    rows = np.concatenate([SKY_LINEAR[None], CHECKER_ALBEDO[:1] * irr[0], walls, CHECKER_ALBEDO[1:] * irr[0]])
+    index = np.zeros(len(scene.objects) + 1, dtype=np.int32)
+    index[1 : 2 + len(WALL_IDS)] = np.arange(1, 2 + len(WALL_IDS))
+    return np.ascontiguousarray(rows.T), index
 
 
 def render_frame(
@@ -81,96 +108,99 @@ def render_frame(
     Returns ``(rgb (H,W,3) uint8, depth_m (H,W) float32 or None)``; depth is the optical-axis
     depth ``z`` of the hit in ``camera_optical`` (``inf`` where the ray leaves the set).
     """
-    R = np.asarray(T_stage_optical[:3, :3], dtype=np.float32)
-    origin = np.asarray(T_stage_optical[:3, 3], dtype=float)
-    dirs = grid.dirs_optical @ R.T  # (N,3) float32, stage frame
-    n_px = dirs.shape[0]
+    R = np.asarray(T_stage_optical, dtype=float)[:3, :3]
+    origin = np.asarray(T_stage_optical, dtype=float)[:3, 3]
+    dx, dy, dz = _rotate(grid, R)
+    n_px = dx.size
 
-    # Which tiles can see dressing, and each actor (bounding boxes into camera_optical).
-    R64 = np.asarray(T_stage_optical[:3, :3], dtype=float)
-    dressing_tiles = np.zeros(grid.tile_bounds.shape[1] * grid.tile_bounds.shape[2], dtype=bool)
+    # Tiles that may see dressing, and each actor (bounding boxes into camera_optical).
+    dressing_tiles = np.zeros(grid.tile_count, dtype=bool)
     if scene.dressing_bounds.shape[0]:
         corners = _box_corners(scene.dressing_bounds[:, 0], scene.dressing_bounds[:, 1])
-        dressing_tiles = tiles_seeing_boxes(grid, (corners - origin) @ R64).any(axis=0)
-    actor_subsets = []
+        dressing_tiles = tiles_seeing_boxes(grid, (corners - origin) @ R).any(axis=0)
+    actor_subsets: Sequence[np.ndarray] = []
     if scene.actors:
-        T_actors = np.stack([_actor_box(scene, k, t_s) for k in range(len(scene.actors))])
-        corners = _box_corners(T_actors[:, 0], T_actors[:, 1])
-        actor_tiles = tiles_seeing_boxes(grid, (corners - origin) @ R64)
+        boxes = _actor_boxes(scene, t_s)
+        actor_tiles = tiles_seeing_boxes(grid, (_box_corners(boxes[:, 0], boxes[:, 1]) - origin) @ R)
         actor_subsets = [pixels_in_tiles(grid, tiles) for tiles in actor_tiles]
 
     if scene.inside_room(origin):
-        t, obj, normal = scene.cast_room_shell(origin, dirs)
+        t, obj = scene.cast_room_shell(origin, dx, dy, dz)
         cast_idx = pixels_in_tiles(grid, dressing_tiles)
-    else:
+    else:  # a camera outside the room (or above its walls) casts everything
         t = np.full(n_px, np.inf, dtype=np.float32)
         obj = np.full(n_px, -1, dtype=np.int32)
-        normal = np.zeros((n_px, 3), dtype=np.float32)
         cast_idx = np.arange(n_px)
-    shell_only = np.ones(n_px, dtype=bool)
+    normal = np.zeros((n_px, 3), dtype=np.float32)  # filled only where a mesh was hit
     if cast_idx.size:
         rays = np.empty((cast_idx.size, 6), dtype=np.float32)
         rays[:, :3] = origin
-        rays[:, 3:] = dirs[cast_idx]
+        rays[:, 3], rays[:, 4], rays[:, 5] = dx[cast_idx], dy[cast_idx], dz[cast_idx]
         t[cast_idx], obj[cast_idx], normal[cast_idx] = scene.cast_static(rays, nthreads=nthreads)
-        shell_only[cast_idx] = False
-    if actor_subsets:
-        origins = np.broadcast_to(origin, (n_px, 3))
-        before = t.copy() if any(s.size for s in actor_subsets) else t
-        scene.merge_actors(origins, dirs, t_s, t, obj, normal, subsets=actor_subsets, nthreads=nthreads)
-        shell_only &= t == before
+    if any(s.size for s in actor_subsets):
+        seen = np.zeros(n_px, dtype=bool)
+        for subset in actor_subsets:
+            seen[subset] = True
+        union = np.flatnonzero(seen)
+        d_u = np.stack([dx[union], dy[union], dz[union]], axis=1).astype(float)
+        t_u, obj_u, n_u = t[union], obj[union], normal[union]
+        local = [np.searchsorted(union, s) for s in actor_subsets]
+        scene.merge_actors(np.broadcast_to(origin, d_u.shape), d_u, float(t_s), t_u, obj_u, n_u, subsets=local, nthreads=nthreads)
+        t[union], obj[union], normal[union] = t_u, obj_u, n_u
 
-    rgb_linear = _shade(scene, lighting, origin, dirs, t, obj, normal, shell_only)
-    rgb_linear *= (exposure_gain(t_stop) * grid.vignette)[:, None]
-    rgb = encode_srgb(rgb_linear).reshape(grid.height_px, grid.width_px, 3)
+    channels = _shade(scene, lighting, origin, dx, dy, dz, t, obj, normal)
+    gain = grid.vignette * np.float32(exposure_gain(t_stop))
+    rgb = np.stack([encode_srgb(c * gain) for c in channels], axis=-1).reshape(grid.height_px, grid.width_px, 3)
     depth = None
     if with_depth:
-        depth = (t * grid.dirs_optical[:, 2]).astype(np.float32).reshape(grid.height_px, grid.width_px)
+        depth = (t * grid.dir_z).reshape(grid.height_px, grid.width_px)
     return rgb, depth
 
 
-def _actor_box(scene: StageScene, k: int, t_s: float) -> np.ndarray:
-    """Axis-aligned bounds (2,3) of actor ``k``'s bounding cylinder at ``t_s``."""
-    pos, _ = actor_poses(scene.actors[k].path, float(t_s))
-    lo = pos + np.array([-ACTOR_RADIUS_M, -ACTOR_RADIUS_M, 0.0])
-    hi = pos + np.array([ACTOR_RADIUS_M, ACTOR_RADIUS_M, ACTOR_HEIGHT_M + 0.01])
-    return np.stack([lo, hi])
+def _rotate(grid: PixelGrid, R: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel rays into the stage frame, one float32 array per component."""
+    out = []
+    tmp = np.empty_like(grid.dir_x)
+    for row in np.asarray(R, dtype=np.float32):
+        c = np.multiply(grid.dir_x, row[0])
+        c += np.multiply(grid.dir_y, row[1], out=tmp)
+        c += np.multiply(grid.dir_z, row[2], out=tmp)
+        out.append(c)
+    return out[0], out[1], out[2]
 
 
 def _shade(
     scene: StageScene,
     lighting: Lighting,
     origin: np.ndarray,
-    dirs: np.ndarray,
+    dx: np.ndarray,
+    dy: np.ndarray,
+    dz: np.ndarray,
     t: np.ndarray,
     obj: np.ndarray,
     normal: np.ndarray,
-    shell_only: np.ndarray,
-) -> np.ndarray:
-    """Linear RGB (N,3) float32 radiance of every ray before exposure."""
-    albedo = np.array([o.albedo_rgb for o in scene.objects] + [(0.0, 0.0, 0.0)], dtype=np.float32)
-    out = np.empty((obj.size, 3), dtype=np.float32)
-
-    # Floor and walls seen directly: the normal is constant per plane, so is the irradiance.
-    shell_normals = np.array([[0, 0, 1], [-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0]], dtype=np.float32)
-    shell_radiance = albedo[:5] * irradiance(shell_normals, lighting)
-    idx = np.flatnonzero(shell_only & (obj >= 0))
-    out[idx] = shell_radiance[obj[idx]]
-
-    # Everything else: per-pixel normals, flipped to face the camera.
-    idx = np.flatnonzero(~shell_only & (obj >= 0))
-    if idx.size:
-        n = normal[idx]
-        facing = np.einsum("ij,ij->i", n, dirs[idx]) > 0.0
-        n = np.where(facing[:, None], -n, n)
-        out[idx] = albedo[obj[idx]] * irradiance(n, lighting)
-
-    # The floor's checkerboard modulates its albedo (irradiance of a floor pixel is the same for all).
+) -> list:
+    """Linear radiance per channel (3 arrays (N,) float32) of every ray, before exposure."""
+    rows, index = _palette(scene, lighting)
+    shade_idx = index[obj + 1]
+    # The floor's checkerboard: dark tiles take palette row 6.
     floor = np.flatnonzero(obj == FLOOR_ID)
     if floor.size:
-        hit = origin[:2].astype(np.float32) + t[floor, None] * dirs[floor, :2]
-        parity = (np.floor(hit[:, 0] / CHECKER_M) + np.floor(hit[:, 1] / CHECKER_M)).astype(np.int64) & 1
-        floor_irr = irradiance(shell_normals[:1], lighting)[0]
-        out[floor] = _CHECKER_ALBEDO[parity] * floor_irr
-    out[obj < 0] = SKY_LINEAR
-    return out
+        tf = t[floor]
+        hx = np.floor((origin[0] + tf * dx[floor]) / CHECKER_M)
+        hy = np.floor((origin[1] + tf * dy[floor]) / CHECKER_M)
+        dark = (hx + hy).astype(np.int64) & 1
+        shade_idx[floor] += 5 * dark.astype(np.int32)
+    channels = [row[shade_idx] for row in rows]
+
+    # Dressing and actors: per-pixel normals (flipped to face the camera) and albedo.
+    mesh = np.flatnonzero(obj > WALL_IDS[-1])
+    if mesh.size:
+        n = normal[mesh]
+        d = np.stack([dx[mesh], dy[mesh], dz[mesh]], axis=1)
+        n[np.einsum("ij,ij->i", n, d) > 0.0] *= -1.0
+        albedo = np.array([o.albedo_rgb for o in scene.objects], dtype=np.float32)[obj[mesh]]
+        radiance = albedo * irradiance(n, lighting)
+        for c in range(3):
+            channels[c][mesh] = radiance[:, c]
+    return channels

@@ -20,17 +20,17 @@ import numpy as np
 
 from config.models import StageConfig
 from sensors.sim.actors import ACTOR_HEIGHT_M, ACTOR_RADIUS_M, Actor, actor_mesh_parts, actor_poses
-from sensors.sim.dressing import DressingPiece, piece_mesh
+from sensors.sim.dressing import DressingPiece, piece_parts
 
-__all__ = ["StageObject", "RayHits", "StageScene", "FLOOR_ID", "WALL_IDS"]
+__all__ = ["StageObject", "RayHits", "StageScene", "FLOOR_ID", "WALL_IDS", "SHELL_NORMALS"]
 
 FLOOR_ID = 0
 #: Walls at x = +W/2, x = -W/2, y = +D/2, y = -D/2.
 WALL_IDS = (1, 2, 3, 4)
 _WALL_NAMES = ("wall_east", "wall_west", "wall_north", "wall_south")
 _FLOOR_ALBEDO = (0.29, 0.28, 0.265)  # mean of the render's checker tiles
-#: Inward normals of floor and walls by object id; row -1 (a miss) is zero.
-_SHELL_NORMALS = np.array([[0, 0, 1], [-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32)
+#: Inward normals of floor and walls by object id.
+SHELL_NORMALS = np.array([[0, 0, 1], [-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0]], dtype=np.float32)
 _WALL_ALBEDO = ((0.18, 0.18, 0.18), (0.20, 0.19, 0.17), (0.18, 0.18, 0.18), (0.17, 0.18, 0.20))
 
 
@@ -64,6 +64,11 @@ class RayHits:
     normal_stage: np.ndarray
 
 
+def _stack_faces(parts) -> np.ndarray:
+    offsets = np.cumsum([0] + [len(v) for v, _ in parts[:-1]])
+    return np.concatenate([f + o for (_, f), o in zip(parts, offsets)])
+
+
 def _quad(p0, p1, p2, p3) -> Tuple[np.ndarray, np.ndarray]:
     return np.array([p0, p1, p2, p3], dtype=float), np.array([[0, 1, 2], [0, 2, 3]])
 
@@ -89,14 +94,14 @@ class StageScene:
         objects += [StageObject(i, n, a, "wall") for i, n, a in zip(WALL_IDS, _WALL_NAMES, _WALL_ALBEDO)]
         bounds = []
         for piece in dressing:
-            v, f = piece_mesh(piece)
-            meshes.append((v, f))
-            bounds.append((v.min(axis=0), v.max(axis=0)))
+            parts = piece_parts(piece)
+            meshes.append((np.concatenate([v for v, _ in parts]), _stack_faces(parts)))
+            bounds += [(v.min(axis=0), v.max(axis=0)) for v, _ in parts]
             objects.append(StageObject(len(objects), piece.name, piece.albedo_rgb, piece.kind))
         self.first_actor_id = len(objects)
         objects += [StageObject(self.first_actor_id + i, a.name, a.albedo_rgb, "actor") for i, a in enumerate(self.actors)]
         self.objects: List[StageObject] = objects
-        #: World-space bounds (K, 2, 3) of the dressing pieces, for image-space culling.
+        #: World-space bounds (P, 2, 3) of every part of every dressing piece, for image culling.
         self.dressing_bounds = np.array(bounds, dtype=float).reshape(-1, 2, 3)
         self.dressing_ids = np.arange(len(WALL_IDS) + 1, self.first_actor_id, dtype=np.int32)
 
@@ -114,8 +119,7 @@ class StageScene:
 
         parts = actor_mesh_parts()
         verts = np.concatenate([v for v, _ in parts])
-        offsets = np.cumsum([0] + [len(v) for v, _ in parts[:-1]])
-        tris = np.concatenate([f + o for (_, f), o in zip(parts, offsets)])
+        tris = _stack_faces(parts)
         self._actor_scene = o3d.t.geometry.RaycastingScene()
         self._actor_scene.add_triangles(
             o3d.core.Tensor(verts.astype(np.float32)), o3d.core.Tensor(tris.astype(np.uint32))
@@ -146,25 +150,46 @@ class StageScene:
         x, y, z = (float(v) for v in point)
         return abs(x) < self.half_width_m and abs(y) < self.half_depth_m and 0.0 < z < self.height_m
 
-    def cast_room_shell(self, origin: np.ndarray, directions: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def cast_room_shell(self, origin: np.ndarray, dx: np.ndarray, dy: np.ndarray, dz: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Analytic hits of rays from one ``origin`` (3,) inside the room (see :meth:`inside_room`)
-        with the floor and walls only: ``(t (N,) float32, object_id (N,) int32, normal (N,3)
-        float32)``; rays leaving over the walls miss. Agrees with :meth:`cast_static` on rays
-        that meet no dressing (same planes, float rounding apart)."""
-        d = np.asarray(directions, dtype=np.float32)
+        with the floor and walls only. Directions come as three float32 arrays (N,).
+
+        Returns ``(t (N,) float32, object_id (N,) int32)``; rays leaving over the walls miss.
+        Agrees with :meth:`cast_static` on rays that meet no dressing (same planes, float
+        rounding apart). Written as whole-array operations without ``where``: this runs on
+        every pixel of every frame.
+        """
         ox, oy, oz = (np.float32(v) for v in origin)
         W, D, H = np.float32(self.half_width_m), np.float32(self.half_depth_m), np.float32(self.height_m)
         with np.errstate(divide="ignore", invalid="ignore"):
-            tx = np.where(d[:, 0] > 0, (W - ox) / d[:, 0], np.where(d[:, 0] < 0, (-W - ox) / d[:, 0], np.inf))
-            ty = np.where(d[:, 1] > 0, (D - oy) / d[:, 1], np.where(d[:, 1] < 0, (-D - oy) / d[:, 1], np.inf))
-            tz = np.where(d[:, 2] < 0, -oz / d[:, 2], np.inf)
-        t = np.minimum(np.minimum(tx, ty), tz).astype(np.float32)
-        obj = np.where(t == tz, FLOOR_ID, np.where(t == tx, np.where(d[:, 0] > 0, 1, 2), np.where(d[:, 1] > 0, 3, 4)))
-        over = (obj != FLOOR_ID) & (oz + t * d[:, 2] > H)
-        t[over] = np.inf
-        obj = np.where(over, -1, obj).astype(np.int32)
-        normals = _SHELL_NORMALS[obj]
-        return t, obj, normals
+            # Distance to the wall each ray points at; a zero component divides to +inf.
+            tx = np.copysign(W, dx)
+            tx -= ox
+            tx /= dx
+            ty = np.copysign(D, dy)
+            ty -= oy
+            ty /= dy
+            tz = np.negative(dz)
+            np.maximum(tz, np.float32(0.0), out=tz)
+            np.divide(oz, tz, out=tz)  # upward rays never meet the floor: oz / 0 = inf
+        x_wall = tx <= ty
+        t = np.minimum(tx, ty)
+        floor = tz < t
+        np.minimum(t, tz, out=t)
+        # wall ids: +x 1, -x 2, +y 3, -y 4
+        obj = (dy <= 0).astype(np.int32)
+        obj += 3
+        wall_x = (dx <= 0).astype(np.int32)
+        wall_x += 1
+        np.copyto(obj, wall_x, where=x_wall)
+        np.copyto(obj, FLOOR_ID, where=floor)
+        z_hit = t * dz
+        z_hit += oz
+        over = z_hit > H
+        over &= ~floor
+        np.copyto(t, np.float32(np.inf), where=over)
+        np.copyto(obj, -1, where=over)
+        return t, obj
 
     def merge_actors(
         self,
@@ -182,38 +207,45 @@ class StageScene:
         ``origins``/``directions`` (N,3) are in stage; ``t_s`` is one time for all rays or one per
         ray (seconds since the stage epoch). ``subsets`` optionally restricts each actor to the
         ray indices that may see it (a superset is fine: the bounding-cylinder test follows).
+        A batch first meets each actor's bounding cylinder at the batch's middle time, widened by
+        the distance the actor walks in half the batch's span; only rays that pass are moved
+        into the actor's frame at their own time and cast.
         """
         if not self.actors or origins.shape[0] == 0:
             return
         per_ray = np.ndim(t_s) > 0
+        times = np.asarray(t_s, dtype=float)
         batches, owners = [], []
         for k, actor in enumerate(self.actors):
-            idx = None if subsets is None else subsets[k]
-            if idx is not None and idx.size == 0:
+            idx = np.arange(origins.shape[0]) if subsets is None or subsets[k] is None else subsets[k]
+            if idx.size == 0:
                 continue
-            o = origins if idx is None else origins[idx]
-            d = directions if idx is None else directions[idx]
-            t = t_s if not per_ray or idx is None else np.asarray(t_s)[idx]
-            pos, yaw = actor_poses(actor.path, t)
-            c, s = np.cos(yaw), np.sin(yaw)
-            rel = o - pos
-            lx = c * rel[:, 0] + s * rel[:, 1]
-            ly = -s * rel[:, 0] + c * rel[:, 1]
-            dx = c * d[:, 0] + s * d[:, 1]
-            dy = -s * d[:, 0] + c * d[:, 1]
-            enter = _cylinder_entry(lx, ly, rel[:, 2], dx, dy, d[:, 2])
-            limit = best_t if idx is None else best_t[idx]
-            keep = np.flatnonzero(enter < limit)
+            t_k = times[idx] if per_ray else times
+            t_lo, t_hi = (float(t_k.min()), float(t_k.max())) if per_ray else (float(times), float(times))
+            centre, _ = actor_poses(actor.path, 0.5 * (t_lo + t_hi))
+            slack = actor.path.speed_mps * 0.5 * (t_hi - t_lo)
+            o, d = origins[idx], directions[idx]
+            enter = _cylinder_entry(o[:, 0] - centre[0], o[:, 1] - centre[1], o[:, 2], d[:, 0], d[:, 1], d[:, 2], ACTOR_RADIUS_M + slack)
+            keep = np.flatnonzero(enter < best_t[idx])
             if keep.size == 0:
                 continue
-            rows = keep if idx is None else idx[keep]
-            batches.append(np.stack([lx[keep], ly[keep], rel[keep, 2], dx[keep], dy[keep], d[keep, 2]], axis=1))
-            owners.append((k, rows, c if np.ndim(c) == 0 else c[keep], s if np.ndim(s) == 0 else s[keep]))
+            rows = idx[keep]
+            o, d = o[keep], d[keep]
+            pos, yaw = actor_poses(actor.path, t_k[keep] if per_ray else float(times))
+            c, s = np.cos(yaw), np.sin(yaw)
+            rel = o - pos
+            local = np.empty((rows.size, 6), dtype=np.float32)
+            local[:, 0] = c * rel[:, 0] + s * rel[:, 1]
+            local[:, 1] = -s * rel[:, 0] + c * rel[:, 1]
+            local[:, 2] = rel[:, 2]
+            local[:, 3] = c * d[:, 0] + s * d[:, 1]
+            local[:, 4] = -s * d[:, 0] + c * d[:, 1]
+            local[:, 5] = d[:, 2]
+            batches.append(local)
+            owners.append((k, rows, c, s))
         if not batches:
             return
-        out = self._actor_scene.cast_rays(
-            self._o3d.core.Tensor(np.concatenate(batches).astype(np.float32)), nthreads=nthreads
-        )
+        out = self._actor_scene.cast_rays(self._o3d.core.Tensor(np.concatenate(batches)), nthreads=nthreads)
         t_all = out["t_hit"].numpy()
         n_all = out["primitive_normals"].numpy()
         start = 0
@@ -235,12 +267,13 @@ class StageScene:
             best_normal[r, 2] = nl[:, 2]
 
 
-def _cylinder_entry(ox, oy, oz, dx, dy, dz) -> np.ndarray:
-    """Distance at which rays (actor frame) enter the actor's bounding cylinder, ``inf`` if never."""
+def _cylinder_entry(ox, oy, oz, dx, dy, dz, radius_m: float) -> np.ndarray:
+    """Distance at which rays enter a vertical cylinder of ``radius_m`` standing on the floor at
+    the origin of x/y, as tall as an actor (``inf`` if never). Rays are given relative to it."""
     with np.errstate(divide="ignore", invalid="ignore"):
         a = dx * dx + dy * dy
         b = ox * dx + oy * dy
-        c = ox * ox + oy * oy - ACTOR_RADIUS_M * ACTOR_RADIUS_M
+        c = ox * ox + oy * oy - radius_m * radius_m
         disc = b * b - a * c
         vertical = a < 1e-12
         root = np.sqrt(np.maximum(disc, 0.0))

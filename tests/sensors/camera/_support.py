@@ -11,11 +11,18 @@ import pytest
 from config.models import CameraConfig, ClockConfig, TimecodeConfig
 from sensors.camera.gst import gst_available
 
-#: GStreamer tests: marked ``gst`` and skipped (shown as skipped, with the reason) without PyGObject.
-gst_only = [
+#: GStreamer tests are marked ``gst`` and skipped (shown as skipped, with the reason) without PyGObject.
+GST_MARKS = (
     pytest.mark.gst,
-    pytest.mark.skipif(not gst_available(), reason="GStreamer through PyGObject is not installed (make setup)"),
-]
+    pytest.mark.skipif(not gst_available(), reason="GStreamer through PyGObject is not installed"),
+)
+
+
+def gst_only(test):
+    """Decorator: :data:`GST_MARKS` on one test."""
+    for mark in GST_MARKS:
+        test = mark(test)
+    return test
 
 
 class PatternStage:

@@ -68,12 +68,18 @@ def test_points_match_ground_truth(decoded):
 
 
 def test_sweeps_cross_the_top_of_the_hour(decoded):
-    *_, clouds = decoded
+    sim, _, _, driver, clouds = decoded
     hour_ns = 3_600_000_000_000
     # Times keep increasing through the hour wrap of the packets' past-the-hour stamps.
     assert any(c.t_ns.min() % hour_ns > hour_ns / 2 and c.t_ns.max() % hour_ns < hour_ns / 2 for c in clouds)
     for c in clouds:
         assert c.t_ns.max() - c.t_ns.min() < 110_000_000
+    # The clock fit saw one continuous sensor clock: 1.2 ms behind, plus the time to fill a packet
+    # (and 16 us of mean latency from the 20 us jitter).
+    fit = driver.stats.snapshot().clock
+    expected_ms = 1.2 + last_firing_offset_ns(sim.model) / 1e6 + 0.016
+    assert fit is not None and fit.jitter_ms < 0.05 and fit.offset_ms == pytest.approx(expected_ms, abs=0.02)
+    assert fit.drift_ppm == pytest.approx(-35.0, abs=10.0)  # 0.4 s of 12 us latency noise
 
 
 def test_sweep_point_count_in_a_closed_room(box_stage):

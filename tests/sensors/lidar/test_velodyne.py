@@ -60,10 +60,14 @@ def test_laser_table_is_velodyne_decoders(model):
     table = laser_table(model)
     lasers = calib["lasers"]
     assert table.lasers == calib["num_lasers"] == len(lasers)
-    np.testing.assert_allclose(np.radians(table.elevation_deg), [l["vert_correction"] for l in lasers], rtol=0, atol=1e-9)
+    def column(key: str) -> list:
+        return [laser[key] for laser in lasers]
+
+    np.testing.assert_allclose(np.radians(table.elevation_deg), column("vert_correction"), rtol=0, atol=1e-9)
     # The decoder turns a laser's azimuth by -rot_correction.
-    np.testing.assert_allclose(np.radians(table.azimuth_offset_deg), [-l["rot_correction"] for l in lasers], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(table.vertical_offset_m, [l["vert_offset_correction"] for l in lasers], rtol=0, atol=1e-9)
+    offsets_rad = np.radians(table.azimuth_offset_deg)
+    np.testing.assert_allclose(offsets_rad, np.negative(column("rot_correction")), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(table.vertical_offset_m, column("vert_offset_correction"), rtol=0, atol=1e-9)
     assert table.distance_resolution_m == pytest.approx(calib["distance_resolution"], abs=1e-9)
     assert sorted(table.ring.tolist()) == list(range(table.lasers))
     assert np.all(np.diff(table.elevation_deg[np.argsort(table.ring)]) > 0)  # ring 0 is the lowest laser
