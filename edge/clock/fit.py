@@ -41,8 +41,8 @@ _ENVELOPE_SLOPE_BOUNDS = (-1e-2, 1e-2)
 class LineFit:
     """``y = intercept + slope * x`` with the robust spread of the residuals of its inliers.
 
-    ``sigma`` is ``MAD_TO_SIGMA * MAD`` of all residuals (unit of y); ``inliers`` marks the points
-    the fit kept; ``iterations`` counts reweighting rounds.
+    ``sigma`` is ``MAD_TO_SIGMA * MAD`` of the inliers' residuals (unit of y); ``inliers`` marks the
+    points the fit kept; ``iterations`` counts reweighting rounds.
     """
 
     intercept: float
@@ -153,15 +153,12 @@ def huber_line_fit(
         raise ValueError(f"need 0 < huber_k < reject_sigmas, got {huber_k} and {reject_sigmas}")
     a, b = initial if initial is not None else resistant_line(xa, ya)
     span = float(np.ptp(xa)) if xa.size > 1 else 0.0
+    # Float rounding of the residuals themselves: never reject a point for less than that.
+    min_sigma = max(min_sigma, 1e-12 * (float(np.abs(ya).max()) + abs(b) * float(np.abs(xa).max())) + 1e-300)
     iterations = 0
     for iterations in range(1, max_iter + 1):
         residual = ya - (a + b * xa)
         sigma = max(robust_sigma(residual), min_sigma)
-        if sigma == 0.0:
-            # At least half the points sit exactly on the line: refit on those alone.
-            exact = residual == np.median(residual)
-            a, b = weighted_line_fit(xa, ya, exact.astype(np.float64), slope_prior)
-            break
         u = np.abs(residual) / sigma
         weights = np.where(u <= huber_k, 1.0, huber_k / np.maximum(u, huber_k))
         weights[u > reject_sigmas] = 0.0
@@ -170,12 +167,13 @@ def huber_line_fit(
         a_new, b_new = weighted_line_fit(xa, ya, weights, slope_prior)
         moved = abs(a_new - a) + abs(b_new - b) * span
         a, b = a_new, b_new
-        if moved <= 1e-6 * sigma:
+        if moved <= 1e-3 * sigma:  # far below the fit's own standard error, sigma / sqrt(n)
             break
     residual = ya - (a + b * xa)
-    sigma = robust_sigma(residual)
-    limit = reject_sigmas * max(sigma, min_sigma)
-    return LineFit(float(a), float(b), float(sigma), np.abs(residual) <= limit, iterations)
+    inliers = np.abs(residual) <= reject_sigmas * max(robust_sigma(residual), min_sigma)
+    # The spread of the points kept: outliers would inflate a MAD taken over everything.
+    sigma = robust_sigma(residual[inliers]) if inliers.any() else robust_sigma(residual)
+    return LineFit(float(a), float(b), float(sigma), inliers, iterations)
 
 
 def lower_envelope_fit(

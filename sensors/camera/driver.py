@@ -10,7 +10,10 @@ pushes the frame on), carrying the buffer's PTS and its ``GstVideoTimeCode``. A 
 keeps them by PTS and the puller takes the one of each frame's PTS, so the match is exact. Until
 the stamper has read an LTC frame it stamps a placeholder 00:00:00:00; the stamper's
 ``ltc-daily-jam`` is set so that every label read from LTC carries that jam and the placeholder
-does not, and placeholder frames get ``timecode=None``.
+does not, and placeholder frames get ``timecode=None``. The stamper may count on from its last
+LTC read for one consecutive frame only (``ltc-timeout``, see
+:data:`~sensors.camera.pipelines.LTC_TIMEOUT_FRAMES`): every label is read, or exactly one frame
+past a read, never a count across frames lost before the stamper.
 
 Time: ``exposure_mid.sensor_ns = sensor_epoch_ns + running_time(PTS)``. For the simulated
 camera (``appsrc``) the PTS is the exposure mid-time on the camera's clock minus a sensor epoch
@@ -103,6 +106,9 @@ class CameraDriver:
             return self
         gst = self._gst = require_gst()
         Gst = gst.Gst
+        self._stop.clear()
+        self._drained.clear()
+        self._error = None
         require_elements(self.spec.elements, needed_for=f"camera {self.camera.name!r} ({self.spec.source.value})")
         try:
             pipeline = Gst.parse_launch(self.spec.description)
@@ -305,7 +311,8 @@ class CameraDriver:
                     self._error = error
             elif message.type == Gst.MessageType.WARNING:
                 warning, debug = message.parse_warning()
-                log.warning("camera %s: %s: %s (%s)", self.camera.name, self._describe(message.src), warning.message, debug)
+                source = self._describe(message.src)
+                log.warning("camera %s: %s: %s (%s)", self.camera.name, source, warning.message, debug)
             elif message.type == Gst.MessageType.EOS:
                 log.info("camera %s: end of stream", self.camera.name)
 

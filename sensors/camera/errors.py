@@ -60,8 +60,9 @@ class MissingElementError(CameraError):
 class PipelineError(CameraError):
     """An error GStreamer posted on the pipeline's bus, with the element that posted it.
 
-    ``element`` is the posting element's factory and name (``filesrc (onset_source)``), ``message`` GStreamer's human message and
-    ``debug`` its developer detail (file, function, and often the path or URL involved).
+    ``element`` is the posting element's factory and name (``filesrc (onset_source)``),
+    ``message`` GStreamer's human message and ``debug`` its developer detail (file, function, and
+    often the path or URL involved).
     """
 
     def __init__(self, camera: str, element: str, message: str, debug: Optional[str] = None) -> None:

@@ -6,6 +6,7 @@ configured size, stamps each frame with ``timecodestamper`` reading LTC audio on
 
     videoconvert ! videoscale ! video/x-raw,format=RGB,width=W,height=H,pixel-aspect-ratio=1/1
       ! timecodestamper name=onset_tc source=ltc set=always post-messages=true drop-frame=...
+                        ltc-timeout=<1.5 frames>
       ! appsink name=onset_sink sync=false max-buffers=2 drop=true
 
 Source heads (``camera.source``):
@@ -52,7 +53,7 @@ __all__ = [
     "SINK",
     "DEFAULT_V4L2_DEVICE",
     "DEFAULT_LTC_DEVICE",
-    "LTC_TIMEOUT_NS",
+    "LTC_TIMEOUT_FRAMES",
     "build_pipeline",
     "default_ltc_input",
     "rgb_stride_bytes",
@@ -71,12 +72,14 @@ DEFAULT_V4L2_DEVICE = "/dev/video0"
 #: The LTC input for cameras whose video carries no audio of ours: the default audio input.
 DEFAULT_LTC_DEVICE = "autoaudiosrc"
 
-#: After this long without a readable LTC frame the stamper stops counting on by itself and the
-#: driver reports frames without timecode, instead of a label nobody read.
-LTC_TIMEOUT_NS = 2_000_000_000
+#: ``ltc-timeout`` in frame durations. Without a fresh LTC frame the stamper counts on from its
+#: last read, one per video frame it sees, which is wrong across frames lost upstream of it (a
+#: skipped render, a leaky queue, a capture drop). At 1.5 frames it may count on for the one next
+#: consecutive frame only; anything later or past a gap gets no label (``timecode=None``).
+LTC_TIMEOUT_FRAMES = Fraction(3, 2)
 _APPSINK_MAX_BUFFERS = 2  # live: keep the newest frames, older ones are dropped (and counted)
-_APPSRC_QUEUE_FRAMES = 8  # frames the video appsrc may hold while the stamper waits for LTC
-_LIVE_SOURCES = {CameraSource.V4L2, CameraSource.DECKLINK, CameraSource.RTSP}
+#: Video the appsrc may hold while the live stamper waits its ``ltc-extra-latency`` (150 ms) for LTC.
+_APPSRC_QUEUE_S = Fraction(1, 2)
 _FACTORY = re.compile(r"^\s*([A-Za-z][\w-]*)")
 _QUOTED = re.compile(r'"(?:\\.|[^"\\])*"')
 
@@ -151,11 +154,16 @@ def _video_head(camera: CameraConfig, live: bool) -> Tuple[str, bool, bool]:
     w, h = camera.width_px, camera.height_px
     source = camera.source
     if source == CameraSource.APPSRC:
-        queue_bytes = _APPSRC_QUEUE_FRAMES * 3 * w * h
+        queue_frames = -(-_APPSRC_QUEUE_S.numerator * camera.frame_rate.fps.numerator
+                         // (_APPSRC_QUEUE_S.denominator * camera.frame_rate.fps.denominator))
+        queue_bytes = max(queue_frames, 4) * rgb_stride_bytes(w) * h
         # Live: a late pipeline drops the oldest queued frames (counted as index gaps).
         # Batch (not live): pushing blocks, so every frame gets through.
         flow = "block=false leaky-type=downstream" if live else "block=true"
-        caps = f"video/x-raw,format=RGB,width={w},height={h},framerate={fps},pixel-aspect-ratio=1/1,interlace-mode=progressive"
+        caps = (
+            f"video/x-raw,format=RGB,width={w},height={h},framerate={fps},"
+            f"pixel-aspect-ratio=1/1,interlace-mode=progressive"
+        )
         desc = (
             f"appsrc name={VIDEO_APPSRC} is-live={str(live).lower()} format=time do-timestamp=false "
             f"max-bytes={queue_bytes} {flow} caps={caps}"
@@ -259,9 +267,10 @@ def build_pipeline(
     tail = [f"videoconvert ! videoscale ! video/x-raw,format=RGB,width={w},height={h},pixel-aspect-ratio=1/1"]
     if ltc != LtcInput.NONE:
         drop_frame = str(timecode.frame_rate.drop_frame).lower()
+        timeout_ns = int(LTC_TIMEOUT_FRAMES * 1_000_000_000 / camera.frame_rate.fps)
         tail.append(
             f"timecodestamper name={STAMPER} source=ltc set=always post-messages=true drop-frame={drop_frame} "
-            f"ltc-timeout={LTC_TIMEOUT_NS}"
+            f"ltc-timeout={timeout_ns}"
         )
     drop = "true" if video_live else "false"  # a batch must not lose frames: back-pressure instead
     max_buffers = _APPSINK_MAX_BUFFERS if video_live else 4

@@ -138,10 +138,10 @@ class CameraSim:
         return rgb
 
     # -- pushing -----------------------------------------------------------------------------------
-    def _push_frame(self, driver, k: int, sensor_epoch_ns: int) -> CameraFrameTruth:
+    def _push_frame(self, driver, k: int, sensor_epoch_ns: int, rgb: np.ndarray) -> CameraFrameTruth:
         truth = self.truth(k, sensor_epoch_ns)
         duration = self.frame_offset_ns(k + 1) - self.frame_offset_ns(k)
-        if not driver.push_video(pack_rgb(self.render(k)), truth.pts_ns, duration, k):
+        if not driver.push_video(pack_rgb(rgb), truth.pts_ns, duration, k):
             driver.check()
             raise CameraStateError(f"camera {self.camera.name!r}: the pipeline stopped taking frames at frame {k}")
         self.frames_sent += 1
@@ -158,7 +158,9 @@ class CameraSim:
             samples = self.ltc.read(chunk)
             if pts < 0:
                 continue  # taken before the pipeline's time zero: the camera was not recording yet
-            driver.push_ltc(samples, pts)
+            if not driver.push_ltc(samples, pts):
+                driver.check()
+                raise CameraStateError(f"camera {self.camera.name!r}: the pipeline stopped taking LTC audio")
 
     def _skip_ltc_before(self, master_ns: int) -> None:
         """Read past the generator's samples taken before ``master_ns`` (in 1 s blocks, then 10 ms)."""
@@ -185,7 +187,7 @@ class CameraSim:
                 # Two frames past the last, so the decoder has seen the last frame's closing edge.
                 self._push_ltc_until(driver, self.exposure_master_ns(count + 2), sensor_epoch)
             driver.end_ltc()  # a non-live video stream is stamped once its LTC has ended
-        truths = [self._push_frame(driver, k, sensor_epoch) for k in range(int(count))]
+        truths = [self._push_frame(driver, k, sensor_epoch, self.render(k)) for k in range(int(count))]
         driver.end_video()
         return truths
 
@@ -264,5 +266,8 @@ class CameraSim:
             self.frames_skipped += newest - k
             k = newest
             self.max_lateness_ns = max(self.max_lateness_ns, now - self.exposure_master_ns(k))
-            self._push_frame(driver, k, sensor_epoch)
+            rgb = self.render(k)
+            if self._stop.is_set():
+                return  # stopped while rendering: the camera has cut, this frame was never recorded
+            self._push_frame(driver, k, sensor_epoch, rgb)
             k += 1

@@ -10,6 +10,7 @@ its profile, has moving actors.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import List, Tuple
 
@@ -77,6 +78,8 @@ def actor_poses(path: ActorPath, t_s) -> Tuple[np.ndarray, np.ndarray]:
     (a, 0), straight back from (a, r) to (-a, r), half circle about (-a, 0); clockwise loops are
     its mirror image. Then turned by ``yaw_deg`` and moved to ``centre_xy``.
     """
+    if np.ndim(t_s) == 0:
+        return _pose_at(path, float(t_s))
     t = np.asarray(t_s, dtype=float)
     a, r, straight = path.straight_m / 2.0, path.radius_m, path.straight_m
     arc = np.pi * r
@@ -99,6 +102,29 @@ def actor_poses(path: ActorPath, t_s) -> Tuple[np.ndarray, np.ndarray]:
     c, sn = np.cos(yaw), np.sin(yaw)
     pos = np.stack([path.centre_xy[0] + c * x - sn * y, path.centre_xy[1] + sn * x + c * y, np.zeros_like(x)], axis=-1)
     return pos, np.mod(heading + yaw + np.pi, 2.0 * np.pi) - np.pi
+
+
+def _pose_at(path: ActorPath, t_s: float) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`actor_poses` for one time, in plain floats (called per ray batch, so kept cheap)."""
+    a, r, straight = path.straight_m / 2.0, path.radius_m, path.straight_m
+    arc = math.pi * r
+    s = (path.phase_m + path.speed_mps * t_s) % path.length_m
+    if s < straight:
+        x, y, heading = -a + s, -r, 0.0
+    elif s < straight + arc:
+        theta = -math.pi / 2.0 + (s - straight) / max(r, 1e-12)
+        x, y, heading = a + r * math.cos(theta), r * math.sin(theta), theta + math.pi / 2.0
+    elif s < 2.0 * straight + arc:
+        x, y, heading = a - (s - straight - arc), r, math.pi
+    else:
+        theta = math.pi / 2.0 + (s - 2.0 * straight - arc) / max(r, 1e-12)
+        x, y, heading = -a + r * math.cos(theta), r * math.sin(theta), theta + math.pi / 2.0
+    if path.clockwise:
+        y, heading = -y, -heading
+    yaw = math.radians(path.yaw_deg)
+    c, sn = math.cos(yaw), math.sin(yaw)
+    pos = np.array([path.centre_xy[0] + c * x - sn * y, path.centre_xy[1] + sn * x + c * y, 0.0])
+    return pos, np.array((heading + yaw + math.pi) % (2.0 * math.pi) - math.pi)
 
 
 def actor_matrices(actors: List[Actor], t_s: float) -> np.ndarray:

@@ -26,10 +26,12 @@ import numpy as np
 from config.models import CameraConfig
 from sensors.camera import optics
 
-__all__ = ["TILE_PX", "PixelGrid", "pixel_grid_for", "tiles_seeing_boxes", "pixels_in_tiles"]
+__all__ = ["TILE_PX", "VIGNETTE_LEVELS", "PixelGrid", "pixel_grid_for", "vignette_gains", "tiles_seeing_boxes", "pixels_in_tiles"]
 
 #: Side of the square image tiles used for culling, pixels.
 TILE_PX = 8
+#: Quantisation of the vignetting gain for table-driven shading.
+VIGNETTE_LEVELS = 4096
 _TABLE_SIZE = 1 << 14
 
 
@@ -39,8 +41,11 @@ class PixelGrid:
     unit ray of every pixel in ``camera_optical``, row-major (kept as separate contiguous arrays:
     whole-array arithmetic on them is several times faster than on an (N,3) array);
     ``vignette`` (H*W,) float32 gain (1 at the centre, ``1 - vignetting`` in the corners);
+    ``vignette_level`` (H*W,) intp the same gain quantised to :data:`VIGNETTE_LEVELS` steps
+    between ``1 - vignetting`` and 1 (see :func:`vignette_gains`);
     ``tile_bounds`` (4, Ty, Tx) min x, max x, min y, max y of undistorted normalised coordinates;
-    ``tile_index`` (H*W,) int32 tile of each pixel; ``K`` the camera matrix."""
+    ``tile_index`` (H*W,) int32 tile of each pixel; ``tile_pixels`` (T, 64) int32 the pixels of
+    each tile (-1 pads tiles cut by the image border); ``K`` the camera matrix."""
 
     width_px: int
     height_px: int
@@ -49,8 +54,10 @@ class PixelGrid:
     dir_y: np.ndarray
     dir_z: np.ndarray
     vignette: np.ndarray
+    vignette_level: np.ndarray
     tile_bounds: np.ndarray
     tile_index: np.ndarray
+    tile_pixels: np.ndarray
 
     @property
     def dirs_optical(self) -> np.ndarray:
@@ -68,10 +75,39 @@ class _Layout:
 
     du: np.ndarray  # (N,) float64, u - cx
     dv: np.ndarray  # (N,) float64, v - cy
+    du32: np.ndarray  # the same in float32
+    dv32: np.ndarray
+    rho2_32: np.ndarray  # du^2 + dv^2, float32
     rho_max_px: float  # largest distance of a pixel centre from the principal point
-    table_pos: np.ndarray  # (N,) int32 index of each pixel's radius in the radial table
-    table_frac: np.ndarray  # (N,) float64 position between that entry and the next
-    tile_index: np.ndarray
+    table_pos: np.ndarray  # (N,) intp index of each pixel's radius in the radial table
+    table_next: np.ndarray  # (N,) intp, table_pos + 1 (intp: gathers with int32 are 3x slower)
+    table_frac: np.ndarray  # (N,) float32 position between that entry and the next
+    tile_index: np.ndarray  # (N,) int32
+    tile_pixels: np.ndarray  # (T, TILE_PX**2) int32 pixel indices of each tile, -1 padding
+    tile_extent: np.ndarray  # (6, T): min/max of du, dv and radius over each tile
+
+
+def _fold(ufunc, blocks: np.ndarray) -> np.ndarray:
+    """Reduce the middle axis (length TILE_PX, a power of two) of (a, TILE_PX, b) by halving:
+    numpy's own multi-axis reductions over such small strided blocks are ~20x slower."""
+    while blocks.shape[1] > 1:
+        half = blocks.shape[1] // 2
+        blocks = ufunc(blocks[:, :half], blocks[:, half:])
+    return blocks[:, 0]
+
+
+def _tile_bounds(values: np.ndarray, height_px: int, width_px: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Per-tile minimum and maximum (T,) of per-pixel ``values`` (N,)."""
+    ty, tx = -(-height_px // TILE_PX), -(-width_px // TILE_PX)
+    img = values.reshape(height_px, width_px)
+    if ty * TILE_PX != height_px or tx * TILE_PX != width_px:
+        img = np.pad(img, ((0, ty * TILE_PX - height_px), (0, tx * TILE_PX - width_px)), mode="edge")
+    cols = img.reshape(ty * TILE_PX * tx, TILE_PX, 1)  # each row cut into tiles' widths
+    out = []
+    for ufunc in (np.minimum, np.maximum):
+        per_row = _fold(ufunc, cols).reshape(ty, TILE_PX, tx)
+        out.append(_fold(ufunc, per_row).ravel())
+    return out[0], out[1]
 
 
 @lru_cache(maxsize=4)
@@ -81,13 +117,22 @@ def _layout(width_px: int, height_px: int, cx: float, cy: float) -> _Layout:
     rho = np.hypot(du, dv)
     rho_max = float(rho.max()) + 1e-9
     pos = rho * ((_TABLE_SIZE - 1) / rho_max)
-    table_pos = np.minimum(pos.astype(np.int32), _TABLE_SIZE - 2)
-    tx = -(-width_px // TILE_PX)
+    table_pos = np.minimum(pos.astype(np.intp), _TABLE_SIZE - 2)
+    ty, tx = -(-height_px // TILE_PX), -(-width_px // TILE_PX)
     v, u = np.divmod(np.arange(width_px * height_px), width_px)
     tile_index = ((v // TILE_PX) * tx + u // TILE_PX).astype(np.int32)
-    for a in (du, dv, table_pos, tile_index):
+    order = np.argsort(tile_index, kind="stable")
+    counts = np.bincount(tile_index, minlength=ty * tx)
+    slot = np.arange(order.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    tile_pixels = np.full((ty * tx, TILE_PX * TILE_PX), -1, dtype=np.int32)
+    tile_pixels[tile_index[order], slot] = order
+    extent = np.stack([b for values in (du, dv, rho) for b in _tile_bounds(values, height_px, width_px)])
+    du32, dv32, table_next = du.astype(np.float32), dv.astype(np.float32), table_pos + 1
+    rho2 = (rho * rho).astype(np.float32)
+    frac = (pos - table_pos).astype(np.float32)
+    for a in (du, dv, du32, dv32, rho2, table_pos, table_next, frac, tile_index, tile_pixels, extent):
         a.setflags(write=False)
-    return _Layout(du, dv, rho_max, table_pos, pos - table_pos, tile_index)
+    return _Layout(du, dv, du32, dv32, rho2, rho_max, table_pos, table_next, frac, tile_index, tile_pixels, extent)
 
 
 def _undistort_radii(r_d: np.ndarray, k1: float, k2: float, k3: float) -> np.ndarray:
@@ -105,30 +150,57 @@ def _undistort_radii(r_d: np.ndarray, k1: float, k2: float, k3: float) -> np.nda
 
 
 def _lerp(table: np.ndarray, layout: _Layout) -> np.ndarray:
-    lo = table[layout.table_pos]
-    return lo + (table[layout.table_pos + 1] - lo) * layout.table_frac
+    """Per-pixel linear interpolation of a float32 table over the radius."""
+    lo = np.take(table, layout.table_pos)
+    hi = np.take(table, layout.table_next)
+    hi -= lo
+    hi *= layout.table_frac
+    hi += lo
+    return hi
 
 
-def _fold(ufunc, blocks: np.ndarray) -> np.ndarray:
-    """Reduce the middle axis (length TILE_PX, a power of two) of (a, TILE_PX, b) by halving:
-    numpy's own multi-axis reductions over such small strided blocks are ~20x slower."""
-    while blocks.shape[1] > 1:
-        half = blocks.shape[1] // 2
-        blocks = ufunc(blocks[:, :half], blocks[:, half:])
-    return blocks[:, 0]
+def _vignette(cos_axis: np.ndarray, span: float, vignetting: float) -> np.ndarray:
+    """Gain ``1 - vignetting * (1 - cos^4) / span`` (float32) from the cosine of each ray's angle
+    to the optical axis; ``span`` is ``1 - cos^4`` in the image corner, so the corners lose exactly
+    ``vignetting`` of their light."""
+    if span <= 1e-12:
+        return np.ones_like(cos_axis)
+    out = np.square(cos_axis)
+    np.square(out, out=out)
+    out -= np.float32(1.0)
+    out *= np.float32(vignetting / span)
+    out += np.float32(1.0)
+    return out
 
 
-def _tile_bounds(values: np.ndarray, height_px: int, width_px: int) -> Tuple[np.ndarray, np.ndarray]:
-    ty, tx = -(-height_px // TILE_PX), -(-width_px // TILE_PX)
-    img = values.reshape(height_px, width_px)
-    if ty * TILE_PX != height_px or tx * TILE_PX != width_px:
-        img = np.pad(img, ((0, ty * TILE_PX - height_px), (0, tx * TILE_PX - width_px)), mode="edge")
-    cols = img.reshape(ty * TILE_PX * tx, TILE_PX, 1)  # each row cut into tiles' widths
-    out = []
-    for ufunc in (np.minimum, np.maximum):
-        per_row = _fold(ufunc, cols).reshape(ty, TILE_PX, tx)
-        out.append(_fold(ufunc, per_row))
-    return out[0], out[1]
+def _radial_grid(layout: _Layout, f_px: float, k1: float, k2: float, k3: float, vignetting: float):
+    """Rays, vignetting and tile bounds for radial-only distortion, from 1-D tables of the radius."""
+    rho = np.linspace(0.0, layout.rho_max_px, _TABLE_SIZE)
+    r_d = rho / f_px
+    r_u = _undistort_radii(r_d, k1, k2, k3)
+    g = np.full_like(r_d, 1.0 / f_px)  # undistorted normalised coordinate per pixel of offset
+    g[1:] = r_u[1:] / rho[1:]
+    h = 1.0 / np.sqrt(1.0 + r_u * r_u)  # cosine of the ray's angle to the optical axis
+    q = _lerp((g * h).astype(np.float32), layout)
+    # The axial component follows from unit length: (rho q)^2 + z^2 = 1.
+    z = np.square(q)
+    z *= layout.rho2_32
+    np.subtract(np.float32(1.0), z, out=z)
+    np.sqrt(z, out=z)
+    dirs = [q * layout.du32, np.multiply(q, layout.dv32, out=q), z]
+    vignette = _vignette(dirs[2], 1.0 - float(h[-1]) ** 4, vignetting)
+    # Tile bounds by interval arithmetic: x_u = du * g(rho) over the tile's du and rho ranges;
+    # g is monotonic in rho for any lens whose distortion is one-to-one (checked, else per pixel).
+    if np.all(np.diff(g) >= 0.0) or np.all(np.diff(g) <= 0.0):
+        du0, du1, dv0, dv1, rho0, rho1 = layout.tile_extent
+        ga, gb = np.interp(rho0, rho, g), np.interp(rho1, rho, g)
+        g0, g1 = np.minimum(ga, gb) * (1.0 - 1e-9), np.maximum(ga, gb) * (1.0 + 1e-9)
+        xs = np.stack([du0 * g0, du0 * g1, du1 * g0, du1 * g1])
+        ys = np.stack([dv0 * g0, dv0 * g1, dv1 * g0, dv1 * g1])
+        bounds = np.stack([xs.min(axis=0), xs.max(axis=0), ys.min(axis=0), ys.max(axis=0)])
+    else:
+        bounds = None
+    return dirs, vignette, bounds
 
 
 @lru_cache(maxsize=8)
@@ -145,31 +217,37 @@ def _grid(
     f_px = float(K[0, 0])
     layout = _layout(width_px, height_px, float(K[0, 2]), float(K[1, 2]))
     k1, k2, p1, p2, k3 = distortion
+    bounds = None
     if p1 == 0.0 and p2 == 0.0:
-        # Radial only: everything is a function of the pixel's radius. Solve on a dense table
-        # of radii and interpolate (error ~ 1e-12 in normalised units).
-        r_d = np.linspace(0.0, layout.rho_max_px, _TABLE_SIZE) / f_px
-        r_u = _undistort_radii(r_d, k1, k2, k3)
-        gain = np.full_like(r_d, 1.0 / f_px)  # undistorted normalised coordinate per pixel offset
-        gain[1:] = r_u[1:] / r_d[1:] / f_px
-        g = _lerp(gain, layout)
-        xu, yu = layout.du * g, layout.dv * g
+        dirs, vignette, bounds = _radial_grid(layout, f_px, k1, k2, k3, vignetting)
     else:
         xy = optics.undistort_normalized(np.stack([layout.du / f_px, layout.dv / f_px], axis=-1), distortion)
-        xu, yu = xy[:, 0], xy[:, 1]
-    inv_norm = 1.0 / np.sqrt(xu * xu + yu * yu + 1.0)
-    dirs = [(xu * inv_norm).astype(np.float32), (yu * inv_norm).astype(np.float32), inv_norm.astype(np.float32)]
-    cos4 = np.square(np.square(dirs[2]))
-    span = 1.0 - float(cos4.min())
-    vignette = np.float32(1.0) - cos4 if span > 1e-12 else np.zeros_like(cos4)
-    vignette *= np.float32(vignetting / span) if span > 1e-12 else np.float32(0.0)
-    np.subtract(np.float32(1.0), vignette, out=vignette)
-    x32, y32 = xu.astype(np.float32), yu.astype(np.float32)
-    xmin, xmax = _tile_bounds(x32, height_px, width_px)
-    ymin, ymax = _tile_bounds(y32, height_px, width_px)
-    for a in (*dirs, vignette):
+        inv_norm = 1.0 / np.sqrt(xy[:, 0] ** 2 + xy[:, 1] ** 2 + 1.0)
+        dirs = [(xy[:, 0] * inv_norm).astype(np.float32), (xy[:, 1] * inv_norm).astype(np.float32), inv_norm.astype(np.float32)]
+        vignette = _vignette(dirs[2], 1.0 - float(inv_norm.min()) ** 4, vignetting)
+    if bounds is None:
+        # Undistorted normalised coordinates are dir / dir_z.
+        bounds = np.stack([b for c in dirs[:2] for b in _tile_bounds(c / dirs[2], height_px, width_px)])
+    ty, tx = -(-height_px // TILE_PX), -(-width_px // TILE_PX)
+    floor = 1.0 - vignetting
+    if vignetting > 0.0:
+        scaled = (vignette - np.float32(floor)) * np.float32((VIGNETTE_LEVELS - 1) / vignetting)
+        np.clip(scaled, 0.0, VIGNETTE_LEVELS - 1, out=scaled)
+        scaled += np.float32(0.5)
+        level = scaled.astype(np.intp)
+    else:
+        level = np.zeros(vignette.shape, dtype=np.intp)
+    for a in (*dirs, vignette, level):
         a.setflags(write=False)
-    return PixelGrid(width_px, height_px, K, *dirs, vignette, np.stack([xmin, xmax, ymin, ymax]), layout.tile_index)
+    return PixelGrid(
+        width_px, height_px, K, *dirs, vignette, level, bounds.reshape(4, ty, tx), layout.tile_index, layout.tile_pixels
+    )
+
+
+def vignette_gains(vignetting: float) -> np.ndarray:
+    """The gain (VIGNETTE_LEVELS,) float32 of each ``vignette_level``: evenly spaced from
+    ``1 - vignetting`` to 1 (steps of ``vignetting / 4095``, well under one 8-bit code value)."""
+    return np.linspace(1.0 - vignetting, 1.0, VIGNETTE_LEVELS).astype(np.float32)
 
 
 def pixel_grid_for(camera: CameraConfig, focal_length_mm: float) -> PixelGrid:
@@ -227,9 +305,9 @@ def tiles_seeing_boxes(grid: PixelGrid, corners_optical: np.ndarray) -> np.ndarr
 
 
 def pixels_in_tiles(grid: PixelGrid, tiles: np.ndarray) -> np.ndarray:
-    """Row-major pixel indices (int64, sorted) of the tiles marked in ``tiles`` (Ty*Tx,) bool."""
-    if not np.any(tiles):
-        return np.zeros(0, dtype=np.int64)
-    if np.all(tiles):
-        return np.arange(grid.tile_index.size, dtype=np.int64)
-    return np.flatnonzero(tiles[grid.tile_index])
+    """Pixel indices (int64, grouped by tile, each pixel once) of the tiles marked in
+    ``tiles`` (Ty*Tx,) bool."""
+    picked = grid.tile_pixels[np.asarray(tiles, dtype=bool)].ravel()
+    if picked.size and picked.min() < 0:
+        picked = picked[picked >= 0]
+    return picked.astype(np.int64)

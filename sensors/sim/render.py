@@ -25,7 +25,7 @@ import numpy as np
 
 from sensors.sim.actors import ACTOR_HEIGHT_M, ACTOR_RADIUS_M, actor_poses
 from sensors.sim.lighting import Lighting, irradiance
-from sensors.sim.pixel_grid import PixelGrid, pixels_in_tiles, tiles_seeing_boxes
+from sensors.sim.pixel_grid import VIGNETTE_LEVELS, PixelGrid, pixels_in_tiles, tiles_seeing_boxes, vignette_gains
 from sensors.sim.scene import FLOOR_ID, SHELL_NORMALS, WALL_IDS, StageScene
 
 __all__ = ["REFERENCE_T_STOP", "SKY_LINEAR", "CHECKER_M", "CHECKER_ALBEDO", "exposure_gain", "encode_srgb", "render_frame"]
@@ -58,10 +58,12 @@ def exposure_gain(t_stop: float) -> float:
     return (REFERENCE_T_STOP / float(t_stop)) ** 2
 
 
-def encode_srgb(linear: np.ndarray) -> np.ndarray:
-    """Linear values (any shape, float, >= 0) to sRGB uint8, clipped at white."""
-    scaled = np.minimum(np.asarray(linear, dtype=np.float32) * np.float32(_LUT_SIZE), np.float32(_LUT_SIZE - 1))
-    return _LUT[np.maximum(scaled, 0.0).astype(np.int32)]
+def encode_srgb(linear: np.ndarray, gain=1.0) -> np.ndarray:
+    """Linear values (any shape, float, >= 0) times ``gain`` (scalar or same shape) to sRGB
+    uint8, clipped at white."""
+    scaled = np.multiply(np.asarray(linear, dtype=np.float32), np.asarray(gain, dtype=np.float32) * np.float32(_LUT_SIZE))
+    np.clip(scaled, np.float32(0.0), np.float32(_LUT_SIZE - 1), out=scaled)
+    return np.take(_LUT, scaled.astype(np.intp))
 
 
 def _box_corners(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -88,7 +90,7 @@ def _palette(scene: StageScene, lighting: Lighting) -> Tuple[np.ndarray, np.ndar
     irr = irradiance(SHELL_NORMALS, lighting)
     walls = np.array([scene.objects[i].albedo_rgb for i in WALL_IDS], dtype=np.float32) * irr[1:]
     rows = np.concatenate([SKY_LINEAR[None], CHECKER_ALBEDO[:1] * irr[0], walls, CHECKER_ALBEDO[1:] * irr[0]])
-    index = np.zeros(len(scene.objects) + 1, dtype=np.int32)
+    index = np.zeros(len(scene.objects) + 1, dtype=np.intp)
     index[1 : 2 + len(WALL_IDS)] = np.arange(1, 2 + len(WALL_IDS))
     return np.ascontiguousarray(rows.T), index
 
@@ -100,10 +102,12 @@ def render_frame(
     T_stage_optical: np.ndarray,
     t_s: float,
     t_stop: float,
+    vignetting: float,
     with_depth: bool = False,
     nthreads: int = 0,
 ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """Render the stage at stage time ``t_s`` from a camera at ``T_stage_optical`` (4,4).
+    """Render the stage at stage time ``t_s`` from a camera at ``T_stage_optical`` (4,4), whose
+    lens is at ``t_stop`` and whose pixel grid was made with ``vignetting``.
 
     Returns ``(rgb (H,W,3) uint8, depth_m (H,W) float32 or None)``; depth is the optical-axis
     depth ``z`` of the hit in ``camera_optical`` (``inf`` where the ray leaves the set).
@@ -129,13 +133,13 @@ def render_frame(
         cast_idx = pixels_in_tiles(grid, dressing_tiles)
     else:  # a camera outside the room (or above its walls) casts everything
         t = np.full(n_px, np.inf, dtype=np.float32)
-        obj = np.full(n_px, -1, dtype=np.int32)
+        obj = np.full(n_px, -1, dtype=np.intp)
         cast_idx = np.arange(n_px)
     normal = np.zeros((n_px, 3), dtype=np.float32)  # filled only where a mesh was hit
     if cast_idx.size:
         rays = np.empty((cast_idx.size, 6), dtype=np.float32)
         rays[:, :3] = origin
-        rays[:, 3], rays[:, 4], rays[:, 5] = dx[cast_idx], dy[cast_idx], dz[cast_idx]
+        rays[:, 3], rays[:, 4], rays[:, 5] = (np.take(c, cast_idx) for c in (dx, dy, dz))
         t[cast_idx], obj[cast_idx], normal[cast_idx] = scene.cast_static(rays, nthreads=nthreads)
     if any(s.size for s in actor_subsets):
         seen = np.zeros(n_px, dtype=bool)
@@ -148,9 +152,8 @@ def render_frame(
         scene.merge_actors(np.broadcast_to(origin, d_u.shape), d_u, float(t_s), t_u, obj_u, n_u, subsets=local, nthreads=nthreads)
         t[union], obj[union], normal[union] = t_u, obj_u, n_u
 
-    channels = _shade(scene, lighting, origin, dx, dy, dz, t, obj, normal)
-    gain = grid.vignette * np.float32(exposure_gain(t_stop))
-    rgb = np.stack([encode_srgb(c * gain) for c in channels], axis=-1).reshape(grid.height_px, grid.width_px, 3)
+    rgb = _shade(scene, lighting, grid, origin, dx, dy, dz, t, obj, normal, exposure_gain(t_stop), vignetting)
+    rgb = rgb.reshape(grid.height_px, grid.width_px, 3)
     depth = None
     if with_depth:
         depth = (t * grid.dir_z).reshape(grid.height_px, grid.width_px)
@@ -172,6 +175,7 @@ def _rotate(grid: PixelGrid, R: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.
 def _shade(
     scene: StageScene,
     lighting: Lighting,
+    grid: PixelGrid,
     origin: np.ndarray,
     dx: np.ndarray,
     dy: np.ndarray,
@@ -179,28 +183,48 @@ def _shade(
     t: np.ndarray,
     obj: np.ndarray,
     normal: np.ndarray,
-) -> list:
-    """Linear radiance per channel (3 arrays (N,) float32) of every ray, before exposure."""
+    exposure: float,
+    vignetting: float,
+) -> np.ndarray:
+    """sRGB (N,3) uint8 of every ray.
+
+    Sky, floor and walls have one radiance per object (and checker tile): they are encoded
+    through a per-frame table indexed by (palette entry, quantised vignetting gain), one gather
+    for the whole image. Dressing and actors are shaded per pixel from their normals.
+    """
     rows, index = _palette(scene, lighting)
-    shade_idx = index[obj + 1]
-    # The floor's checkerboard: dark tiles take palette row 6.
-    floor = np.flatnonzero(obj == FLOOR_ID)
-    if floor.size:
-        tf = t[floor]
-        hx = np.floor((origin[0] + tf * dx[floor]) / CHECKER_M)
-        hy = np.floor((origin[1] + tf * dy[floor]) / CHECKER_M)
-        dark = (hx + hy).astype(np.int64) & 1
-        shade_idx[floor] += 5 * dark.astype(np.int32)
-    channels = [row[shade_idx] for row in rows]
+    shade_idx = np.take(index, obj + 1)
+    # The floor's checkerboard: dark tiles take palette row 6. Computed over the whole image
+    # (cheaper than gathering the floor's pixels); other pixels are masked out at the end.
+    reach = np.minimum(t, np.float32(1e4))  # keeps misses finite
+    hx = np.multiply(reach, dx)
+    hx += np.float32(origin[0])
+    hy = np.multiply(reach, dy, out=reach)
+    hy += np.float32(origin[1])
+    hx *= np.float32(1.0 / CHECKER_M)
+    hy *= np.float32(1.0 / CHECKER_M)
+    np.floor(hx, out=hx)
+    np.floor(hy, out=hy)
+    hx += hy
+    dark = hx.astype(np.intp)
+    dark &= 1
+    dark *= obj == FLOOR_ID
+    dark *= 5
+    shade_idx += dark
+    shade_idx *= VIGNETTE_LEVELS
+    shade_idx += grid.vignette_level
+    gains = vignette_gains(vignetting) * np.float32(exposure)
+    table = encode_srgb(rows.T[:, None, :] * gains[None, :, None]).reshape(-1, 3)
+    rgb = np.take(table, shade_idx, axis=0)
 
     # Dressing and actors: per-pixel normals (flipped to face the camera) and albedo.
     mesh = np.flatnonzero(obj > WALL_IDS[-1])
     if mesh.size:
         n = normal[mesh]
-        d = np.stack([dx[mesh], dy[mesh], dz[mesh]], axis=1)
+        d = np.stack([np.take(c, mesh) for c in (dx, dy, dz)], axis=1)
         n[np.einsum("ij,ij->i", n, d) > 0.0] *= -1.0
         albedo = np.array([o.albedo_rgb for o in scene.objects], dtype=np.float32)[obj[mesh]]
         radiance = albedo * irradiance(n, lighting)
-        for c in range(3):
-            channels[c][mesh] = radiance[:, c]
-    return channels
+        gain = np.take(grid.vignette, mesh) * np.float32(exposure)
+        rgb[mesh] = encode_srgb(radiance, gain[:, None])
+    return rgb

@@ -154,7 +154,7 @@ class StageScene:
         """Analytic hits of rays from one ``origin`` (3,) inside the room (see :meth:`inside_room`)
         with the floor and walls only. Directions come as three float32 arrays (N,).
 
-        Returns ``(t (N,) float32, object_id (N,) int32)``; rays leaving over the walls miss.
+        Returns ``(t (N,) float32, object_id (N,) intp)``; rays leaving over the walls miss.
         Agrees with :meth:`cast_static` on rays that meet no dressing (same planes, float
         rounding apart). Written as whole-array operations without ``where``: this runs on
         every pixel of every frame.
@@ -172,24 +172,29 @@ class StageScene:
             tz = np.negative(dz)
             np.maximum(tz, np.float32(0.0), out=tz)
             np.divide(oz, tz, out=tz)  # upward rays never meet the floor: oz / 0 = inf
-        x_wall = tx <= ty
+        # Masks are applied arithmetically: masked numpy writes (copyto/where) with an
+        # image-shaped, irregular mask cost ten times a plain operation.
+        x_wall = (tx <= ty).view(np.int8)
         t = np.minimum(tx, ty)
-        floor = tz < t
+        not_floor = (t <= tz).view(np.int8)
         np.minimum(t, tz, out=t)
-        # wall ids: +x 1, -x 2, +y 3, -y 4
-        obj = (dy <= 0).astype(np.int32)
-        obj += 3
-        wall_x = (dx <= 0).astype(np.int32)
-        wall_x += 1
-        np.copyto(obj, wall_x, where=x_wall)
-        np.copyto(obj, FLOOR_ID, where=floor)
+        # wall ids: +x 1, -x 2, +y 3, -y 4; the floor 0
+        wall_y = (dy <= 0).view(np.int8) + np.int8(3)
+        wall_x = (dx <= 0).view(np.int8) + np.int8(1)
+        wall_x -= wall_y
+        wall_x *= x_wall
+        wall_y += wall_x
+        wall_y *= not_floor
+        obj = wall_y
         z_hit = t * dz
         z_hit += oz
-        over = z_hit > H
-        over &= ~floor
-        np.copyto(t, np.float32(np.inf), where=over)
-        np.copyto(obj, -1, where=over)
-        return t, obj
+        over = (z_hit > H).view(np.int8)
+        over *= not_floor
+        with np.errstate(divide="ignore"):
+            t /= (np.int8(1) - over).astype(np.float32)  # over the wall: t / 0 = inf
+        obj *= np.int8(1) - over
+        obj -= over
+        return t, obj.astype(np.intp)
 
     def merge_actors(
         self,
@@ -217,19 +222,20 @@ class StageScene:
         times = np.asarray(t_s, dtype=float)
         batches, owners = [], []
         for k, actor in enumerate(self.actors):
-            idx = np.arange(origins.shape[0]) if subsets is None or subsets[k] is None else subsets[k]
-            if idx.size == 0:
+            subset = None if subsets is None else subsets[k]
+            if subset is not None and subset.size == 0:
                 continue
-            t_k = times[idx] if per_ray else times
+            o = origins if subset is None else origins[subset]
+            d = directions if subset is None else directions[subset]
+            t_k = times if subset is None or not per_ray else times[subset]
             t_lo, t_hi = (float(t_k.min()), float(t_k.max())) if per_ray else (float(times), float(times))
             centre, _ = actor_poses(actor.path, 0.5 * (t_lo + t_hi))
             slack = actor.path.speed_mps * 0.5 * (t_hi - t_lo)
-            o, d = origins[idx], directions[idx]
             enter = _cylinder_entry(o[:, 0] - centre[0], o[:, 1] - centre[1], o[:, 2], d[:, 0], d[:, 1], d[:, 2], ACTOR_RADIUS_M + slack)
-            keep = np.flatnonzero(enter < best_t[idx])
+            keep = np.flatnonzero(enter < (best_t if subset is None else best_t[subset]))
             if keep.size == 0:
                 continue
-            rows = idx[keep]
+            rows = keep if subset is None else subset[keep]
             o, d = o[keep], d[keep]
             pos, yaw = actor_poses(actor.path, t_k[keep] if per_ray else float(times))
             c, s = np.cos(yaw), np.sin(yaw)

@@ -158,6 +158,7 @@ class Stage:
             self.T_stage_optical(t_ns),
             float(self.plan_time_s(t_ns)),
             lens.t_stop,
+            camera.intrinsics.vignetting,
             with_depth=with_depth,
             nthreads=self.nthreads,
         )

@@ -168,3 +168,35 @@ def test_close_from_inside_on_frame_does_not_deadlock():
     holder["driver"].start()
     assert closed.wait(10.0)
     holder["driver"].close()
+
+
+@gst_only
+def test_labels_come_from_ltc_reads_never_from_counting_across_a_gap():
+    # LTC (the timecode family's pure encoder) for LTC frames 0..9, video frames at LTC frames
+    # 2..9, then 12 and 13 with no LTC left: the stamper may count on for the one consecutive
+    # frame after the last read (2..9 all exact), but past the gap it would count 10, 11 where
+    # the truth is 12, 13; those frames must carry no timecode instead.
+    from sensors.timecode.sim import ltc_audio_for_frames
+    from sensors.timecode.smpte import add_frames, parse_timecode
+
+    tc = timecode_config("25", "01:00:00:00")
+    camera = small_camera(fps="25", width_px=32, height_px=18)
+    start = parse_timecode(tc.start, tc.frame_rate)
+    frame_ns = NS_PER_S // 25
+    got = Collector()
+    with CameraDriver(camera, tc, got, live=False) as driver:
+        driver.sensor_epoch_ns = 0
+        assert driver.push_ltc(ltc_audio_for_frames(start, 10, tc.sample_rate_hz), 0)
+        driver.end_ltc()
+        black = pack_rgb(np.zeros((18, 32, 3), dtype=np.uint8))
+        for k in (2, 3, 4, 5, 6, 7, 8, 9, 12, 13):
+            assert driver.push_video(black, k * frame_ns, frame_ns, k)
+        driver.end_video()
+        assert driver.wait_eos(10.0)
+    labels = {f.frame_index: f.timecode for f in got.frames}
+    assert sorted(labels) == [2, 3, 4, 5, 6, 7, 8, 9, 12, 13]
+    for k in range(2, 10):
+        assert labels[k] == add_frames(start, k)
+    assert labels[12] is None and labels[13] is None
+    assert driver.frames_without_timecode == 2
+    assert driver.stats.drops("frame_gap") == 2

@@ -7,7 +7,6 @@ import time
 import numpy as np
 import pytest
 
-from config.models import ClockConfig
 from sensors.camera.driver import CameraDriver
 from sensors.camera.errors import CameraError, CameraStateError
 from sensors.camera.sim import LEAD_FRAMES, CameraSim
@@ -52,7 +51,9 @@ def test_frames_run_on_the_cameras_drifting_clock_jam_synced_to_ltc(rate):
     master_span = sim.exposure_master_ns(1000) - sim.exposure_master_ns(0)
     assert master_span == pytest.approx(1000 * NS_PER_S / float(fps) / (1 + 20e-6), abs=2)
     # Stamp jitter: 0.1 ms standard deviation, never past a quarter frame.
-    noise = np.array([sim.stamp_sensor_ns(int(i)) - sim.clock.sensor_ns_exact(sim.exposure_master_ns(int(i))) for i in range(400)])
+    noise = np.array(
+        [sim.stamp_sensor_ns(i) - sim.clock.sensor_ns_exact(sim.exposure_master_ns(i)) for i in range(400)]
+    )
     assert np.all(np.abs(noise) <= sim.frame_offset_ns(1) / 4 + 1)
     assert 60_000 < np.std(noise) < 140_000
 

@@ -42,7 +42,7 @@ def _check_labels(frames, sim, sensor_epoch_ns, rate, start_text):
     start = parse_timecode(start_text, rate)
     for frame in frames:
         truth = sim.truth(frame.frame_index, sensor_epoch_ns)
-        assert frame.timecode == truth.timecode, f"frame {frame.frame_index}: read {frame.timecode}, expected {truth.timecode}"
+        assert frame.timecode == truth.timecode, f"frame {frame.frame_index}: {frame.timecode} != {truth.timecode}"
         assert isinstance(frame.timecode, Timecode) and frame.timecode.rate.label == rate
         # Independently of the sim's ground truth: the camera is jam-synced LEAD_FRAMES into the LTC.
         assert frame.timecode == add_frames(start, LEAD_FRAMES + frame.frame_index)

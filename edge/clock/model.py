@@ -1,0 +1,435 @@
+"""A per-sensor clock model: an online robust fit of sensor time to master time.
+
+Each sample gives a pair (``sensor_ns``, the sensor's own stamp; ``host_ns``, the host's receive
+time on the master clock). ``host_ns - latency_ns - sensor_ns`` plotted against ``sensor_ns`` is a
+line (offset and drift) plus stamp jitter and transport delay. The model keeps that line:
+
+* gate: a sample further than ``reject_sigmas`` robust spreads from the line is an outlier (a
+  stalled network stack, a wild stamp) and does not enter the fit;
+* fit: least squares over the gated samples of a fixed window, kept as running sums (O(1) per
+  sample); every ``refit_every`` samples a Huber fit (:func:`edge.clock.fit.huber_line_fit`)
+  re-estimates the spread, re-gates the window and moves the reference pair to the newest sample;
+* steps: rejected samples that agree with each other for ``step_min_samples`` samples and
+  ``step_min_span_ns`` of sensor time are a clock step; the old history is dropped, the window is
+  re-seeded with those samples, and the drift measured before the step is kept as a prior on the
+  slope until the new window has measured it as well, so only the offset has to be re-learnt.
+
+``delay_model`` decides which line maps sensor time to master time:
+
+* ``"mean"`` (default): the least-squares line. It sits at the *mean* transport delay, so set
+  ``latency_ns`` to the mean delay where it is known. It averages stamp jitter away at
+  1/sqrt(n) and is the lower-error choice whenever the sensor's stamps carry jitter comparable to
+  or larger than the delay's spread (software-stamped sensors, the simulated stage).
+* ``"lower_envelope"``: the minimum-delay line under the gated samples
+  (:func:`edge.clock.fit.lower_envelope_fit`). It sits at the *minimum* delay (set ``latency_ns``
+  to that) and is immune to a long tail of delays, but every sample's stamp jitter pushes it down,
+  by about ``3 * jitter`` for a window of a few thousand samples: choose it for hardware-stamped
+  sensors (PTP, GPS PPS) behind a jittery network.
+
+Integers stay integers: stamps are kept relative to a reference pair, as int64, and only the small
+relative values are ever floats. One thread calls :meth:`ClockModel.observe`; any thread may map
+stamps, which reads one immutable :class:`ClockMapping`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Deque, NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from edge.clock.fit import detect_step, huber_line_fit, lower_envelope_fit
+
+__all__ = ["DELAY_MODELS", "ClockError", "ClockNotReadyError", "ClockMapping", "ClockSnapshot", "ClockModel"]
+
+DELAY_MODELS = ("mean", "lower_envelope")
+
+# Stamps further than this from the reference pair (about 53 days) cannot be held as int64
+# products or exact floats; such a sample is treated as an outlier until a step re-references.
+_WILD_NS = 1 << 62
+
+
+class ClockError(Exception):
+    """Root of the clock model's errors."""
+
+
+class ClockNotReadyError(ClockError):
+    """A mapping was asked of a clock model that has seen no sample yet."""
+
+
+class ClockMapping(NamedTuple):
+    """An immutable line ``master_ns = sensor_ns + offset_ref_ns + intercept_ns + slope * (sensor_ns - sensor_ref_ns)``.
+
+    ``sensor_ref_ns`` and ``offset_ref_ns`` (master minus sensor time of the reference pair) are exact
+    integers; ``intercept_ns`` and ``slope`` are the small fitted corrections relative to them.
+    """
+
+    sensor_ref_ns: int
+    offset_ref_ns: int
+    intercept_ns: float
+    slope: float
+
+    def to_master_ns(self, sensor_ns):
+        """Master time (int ns) of sensor time(s) ``sensor_ns`` (int, or an integer numpy array -> int64 array)."""
+        if isinstance(sensor_ns, (np.ndarray, list, tuple)):
+            s = np.asarray(sensor_ns)
+            if s.dtype.kind not in "iu":
+                raise TypeError(f"sensor stamps must be integer ns, got dtype {s.dtype}")
+            s = s.astype(np.int64, copy=False)
+            since = (s - np.int64(self.sensor_ref_ns)).astype(np.float64)
+            correction = np.rint(self.intercept_ns + self.slope * since).astype(np.int64)
+            return s + (correction + np.int64(self.offset_ref_ns))
+        s = operator.index(sensor_ns)
+        return s + self.offset_ref_ns + round(self.intercept_ns + self.slope * float(s - self.sensor_ref_ns))
+
+    @property
+    def drift_ppm(self) -> float:
+        """How fast the sensor clock runs against the master clock, parts per million."""
+        return (1.0 / (1.0 + self.slope) - 1.0) * 1e6
+
+
+@dataclass(frozen=True)
+class ClockSnapshot:
+    """A consistent view of one clock model for diagnostics.
+
+    ``offset_ns`` is master minus sensor time at the newest sample's sensor time; ``drift_ppm`` the
+    sensor clock's rate error; ``residual_jitter_ns`` the robust spread (1.4826 MAD) of the samples
+    about the fit; ``error_estimate_ns`` and ``drift_error_ppm`` the fit's own standard errors of the
+    mapping at the newest sample and of the drift.
+    Fields are None until the model has the data for them.
+    """
+
+    name: str
+    delay_model: str
+    observed: int
+    window_samples: int
+    converged: bool
+    steps: int
+    outliers: int
+    offset_ns: Optional[int]
+    drift_ppm: Optional[float]
+    residual_jitter_ns: Optional[float]
+    error_estimate_ns: Optional[float]
+    drift_error_ppm: Optional[float]
+    last_sensor_ns: Optional[int]
+    last_host_ns: Optional[int]
+    mapping: Optional[ClockMapping]
+
+
+class ClockModel:
+    """Online robust estimate of one sensor's clock against the master clock (see the module doc).
+
+    ``window``: samples kept for the fit. ``latency_ns``: known transport delay subtracted from
+    ``host_ns`` (the mean delay for ``"mean"``, the minimum for ``"lower_envelope"``).
+    ``reject_sigmas``: the outlier gate in robust spreads. ``jitter_floor_ns``: the smallest spread
+    the gate assumes, so noiseless clocks do not reject rounding. ``converged_error_ns``: the
+    standard error at the newest sample below which the model calls itself converged.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        window: int = 4096,
+        *,
+        delay_model: str = "mean",
+        latency_ns: int = 0,
+        reject_sigmas: float = 4.0,
+        jitter_floor_ns: int = 10_000,
+        min_samples: int = 16,
+        refit_every: int = 256,
+        step_min_samples: int = 8,
+        step_min_span_ns: int = 100_000_000,
+        step_tolerance_sigmas: float = 4.0,
+        converged_error_ns: int = 125_000,
+    ) -> None:
+        if delay_model not in DELAY_MODELS:
+            raise ValueError(f"delay_model must be one of {DELAY_MODELS}, got {delay_model!r}")
+        if not 4 <= min_samples <= window:
+            raise ValueError(f"need 4 <= min_samples <= window, got min_samples={min_samples}, window={window}")
+        if refit_every < min_samples or step_min_samples < 2 or reject_sigmas <= 1.345:
+            raise ValueError("need refit_every >= min_samples, step_min_samples >= 2 and reject_sigmas > 1.345")
+        if jitter_floor_ns <= 0 or converged_error_ns <= 0 or step_min_span_ns < 0 or step_tolerance_sigmas <= 0:
+            raise ValueError("jitter_floor_ns, converged_error_ns and step_tolerance_sigmas must be > 0")
+        self.name = name
+        self.window = int(window)
+        self.delay_model = delay_model
+        self.latency_ns = operator.index(latency_ns)
+        self._reject = float(reject_sigmas)
+        self._floor = float(jitter_floor_ns)
+        self._min_samples = int(min_samples)
+        self._refit_every = int(refit_every)
+        self._step_min = int(step_min_samples)
+        self._step_span = float(step_min_span_ns)
+        self._step_tol = float(step_tolerance_sigmas)
+        self._converged_error = float(converged_error_ns)
+        self._lock = threading.Lock()
+        self._x = np.zeros(self.window, dtype=np.int64)  # sensor_ns - sensor_ref, gated samples only
+        self._y = np.zeros(self.window, dtype=np.int64)  # (host - latency - sensor) - offset_ref
+        self._pending: Deque[Tuple[int, int, float]] = deque(maxlen=512)  # rejected: (sensor, offset, residual)
+        self.observed = 0
+        self.steps = 0
+        self.outliers = 0
+        self._last: Optional[Tuple[int, int]] = None
+        self._mapping: Optional[ClockMapping] = None
+        self._reset_history(None)
+
+    # -- public view -------------------------------------------------------------------------
+
+    def to_master_ns(self, sensor_ns):
+        """Master time (int ns) of sensor time(s) ``sensor_ns`` (int or integer numpy array)."""
+        mapping = self._mapping
+        if mapping is None:
+            raise ClockNotReadyError(f"clock model {self.name!r} has no sample yet")
+        return mapping.to_master_ns(sensor_ns)
+
+    @property
+    def mapping(self) -> Optional[ClockMapping]:
+        """The current sensor -> master line (immutable; None before the first sample)."""
+        return self._mapping
+
+    @property
+    def offset_ns(self) -> Optional[int]:
+        """Master minus sensor time at the newest sample's sensor time, ns."""
+        mapping, last = self._mapping, self._last
+        if mapping is None or last is None:
+            return None
+        return mapping.to_master_ns(last[0]) - last[0]
+
+    @property
+    def drift_ppm(self) -> Optional[float]:
+        """Sensor clock rate error against the master clock, ppm (positive: the sensor runs fast)."""
+        mapping = self._mapping
+        return None if mapping is None else mapping.drift_ppm
+
+    @property
+    def residual_jitter_ns(self) -> Optional[float]:
+        """Robust spread (1.4826 MAD) of the window's residuals, ns; None before the first robust fit."""
+        return self._sigma
+
+    @property
+    def converged(self) -> bool:
+        """True once the fit's standard error at the newest sample is within ``converged_error_ns``;
+        false again after a step, or if the error grows past 1.5 times that (hysteresis, no flicker)."""
+        return self._converged
+
+    def snapshot(self) -> ClockSnapshot:
+        with self._lock:
+            last = self._last
+            return ClockSnapshot(
+                name=self.name,
+                delay_model=self.delay_model,
+                observed=self.observed,
+                window_samples=self._count,
+                converged=self._converged,
+                steps=self.steps,
+                outliers=self.outliers,
+                offset_ns=self.offset_ns,
+                drift_ppm=self.drift_ppm,
+                residual_jitter_ns=self._sigma,
+                error_estimate_ns=self._error_estimate(),
+                drift_error_ppm=self._drift_error_ppm(),
+                last_sensor_ns=None if last is None else last[0],
+                last_host_ns=None if last is None else last[1],
+                mapping=self._mapping,
+            )
+
+    # -- feeding -----------------------------------------------------------------------------
+
+    def observe(self, sensor_ns: int, host_ns: int) -> bool:
+        """Add one (sensor stamp, host receive time) pair, both int ns; True if it entered the fit."""
+        s = operator.index(sensor_ns)
+        h = operator.index(host_ns)
+        offset = h - self.latency_ns - s
+        with self._lock:
+            self.observed += 1
+            self._last = (s, h)
+            if self._s_ref is None:
+                self._s_ref, self._y_ref = s, offset
+            x, y = s - self._s_ref, offset - self._y_ref
+            wild = abs(x) >= _WILD_NS or abs(y) >= _WILD_NS
+            if self._sigma is None and not wild:  # cold start: no spread known yet, take everything
+                self._add(x, y)
+                self._after_accept()
+                return True
+            residual = y - (self._a + self._b * x)
+            if not wild and abs(residual) <= self._reject * max(self._sigma or 0.0, self._floor):
+                self._add(x, y)
+                self._accept_run += 1
+                if self._accept_run >= 3:  # back on the line: earlier rejects were not a step
+                    self._pending.clear()
+                self._after_accept()
+                return True
+            self.outliers += 1
+            self._accept_run = 0
+            self._pending.append((s, offset, float(residual)))
+            if len(self._pending) >= self._step_min and self._sigma is not None:
+                self._check_step()
+            return False
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _reset_history(self, prior: Optional[Tuple[float, float]]) -> None:
+        self._count = 0
+        self._head = 0
+        self._n = 0
+        self._sx = self._sy = self._sxx = self._sxy = 0.0
+        self._s_ref: Optional[int] = None
+        self._y_ref = 0
+        self._a = 0.0
+        self._b = prior[0] if prior else 0.0
+        self._prior = prior  # (slope, strength in units of sum((x - mean)**2))
+        self._x_mean = 0.0
+        self._denom = 0.0
+        self._since_refit = 0
+        self._refit_interval = self._min_samples
+        self._accept_run = 0
+        self._converged = False
+        self._pending.clear()
+        if prior is None:
+            self._sigma: Optional[float] = None
+
+    def _add(self, x: int, y: int) -> None:
+        if self._count == self.window:  # evict the oldest gated sample from the running sums
+            xo, yo = float(self._x[self._head]), float(self._y[self._head])
+            self._sx -= xo
+            self._sy -= yo
+            self._sxx -= xo * xo
+            self._sxy -= xo * yo
+            self._n -= 1
+        else:
+            self._count += 1
+        self._x[self._head] = x
+        self._y[self._head] = y
+        self._head = (self._head + 1) % self.window
+        xf, yf = float(x), float(y)
+        self._sx += xf
+        self._sy += yf
+        self._sxx += xf * xf
+        self._sxy += xf * yf
+        self._n += 1
+
+    def _after_accept(self) -> None:
+        self._since_refit += 1
+        if self._since_refit >= self._refit_interval and self._count >= self._min_samples:
+            self._refit()
+        else:
+            self._solve_sums()
+            if self.delay_model == "mean" or self._sigma is None:
+                self._publish(self._a, self._b)
+        error = self._error_estimate()
+        if error is None or self._n < self._min_samples:
+            self._converged = False
+        elif error <= self._converged_error:
+            self._converged = True
+        elif error > 1.5 * self._converged_error:
+            self._converged = False
+
+    def _solve_sums(self) -> None:
+        """Least squares (with the slope prior, if any) from the running sums."""
+        n = self._n
+        x_mean, y_mean = self._sx / n, self._sy / n
+        sxx = max(self._sxx - self._sx * x_mean, 0.0)
+        sxy = self._sxy - self._sx * y_mean
+        b0, strength = self._prior if self._prior else (0.0, 0.0)
+        denom = sxx + strength
+        self._b = (sxy + strength * b0) / denom if denom > 0.0 else b0
+        self._a = y_mean - self._b * x_mean
+        self._x_mean, self._denom = x_mean, denom
+
+    def _ordered(self) -> Tuple[np.ndarray, np.ndarray]:
+        if self._count < self.window:
+            return self._x[: self._count].copy(), self._y[: self._count].copy()
+        order = np.r_[self._head : self.window, 0 : self._head]
+        return self._x[order], self._y[order]
+
+    def _refit(self) -> None:
+        """Re-reference to the newest gated sample, re-estimate the spread, re-gate, re-sum."""
+        xs, ys = self._ordered()
+        dx, dy = int(xs[-1]), int(ys[-1])
+        xs -= dx
+        ys -= dy
+        self._s_ref += dx
+        self._y_ref += dy
+        initial = None if self._sigma is None else (self._a + self._b * dx - dy, self._b)
+        fit = huber_line_fit(
+            xs, ys, reject_sigmas=self._reject, min_sigma=self._floor, initial=initial, slope_prior=self._prior
+        )
+        keep = fit.inliers
+        dropped = int(keep.size - np.count_nonzero(keep))
+        if dropped:
+            self.outliers += dropped
+            xs, ys = xs[keep], ys[keep]
+        self._sigma = fit.sigma
+        m = xs.size
+        self._x[:m] = xs
+        self._y[:m] = ys
+        self._count, self._head = m, m % self.window
+        xf, yf = xs.astype(np.float64), ys.astype(np.float64)
+        self._n = m
+        self._sx, self._sy = float(xf.sum()), float(yf.sum())
+        self._sxx, self._sxy = float(np.dot(xf, xf)), float(np.dot(xf, yf))
+        self._solve_sums()
+        if self._prior is not None and self._denom - self._prior[1] >= self._prior[1]:
+            self._prior = None  # the window now measures the drift at least as well as the prior did
+            self._solve_sums()
+        self._since_refit = 0
+        self._refit_interval = min(self._refit_every, max(self._min_samples, m // 2))
+        if self.delay_model == "lower_envelope":
+            self._publish(*self._envelope(xf, yf))
+        else:
+            self._publish(self._a, self._b)
+
+    def _envelope(self, xf: np.ndarray, yf: np.ndarray) -> Tuple[float, float]:
+        # Let the envelope choose its slope only as far as the centre fit is unsure of it.
+        slope_se = max(self._sigma or 0.0, self._floor) / math.sqrt(self._denom) if self._denom > 0 else 1e-3
+        half = max(4.0 * slope_se, 1e-9)
+        return lower_envelope_fit(xf, yf, slope_bounds=(self._b - half, self._b + half))
+
+    def _publish(self, a: float, b: float) -> None:
+        self._mapping = ClockMapping(self._s_ref, self._y_ref, a, b)
+
+    def _error_estimate(self) -> Optional[float]:
+        """Standard error (ns) of the centre line at the newest gated sample."""
+        if self._sigma is None or self._n == 0:
+            return None
+        sigma = max(self._sigma, self._floor)
+        newest = float(self._x[(self._head - 1) % self.window])
+        lever = (newest - self._x_mean) ** 2 / self._denom if self._denom > 0 else 0.0
+        return sigma * math.sqrt(1.0 / self._n + lever)
+
+    def _drift_error_ppm(self) -> Optional[float]:
+        if self._sigma is None or self._denom <= 0:
+            return None
+        return max(self._sigma, self._floor) / math.sqrt(self._denom) * 1e6
+
+    def _check_step(self) -> None:
+        pending = list(self._pending)
+        s0 = pending[0][0]
+        x = [float(p[0] - s0) for p in pending]
+        r = [p[2] for p in pending]
+        sigma = max(self._sigma or 0.0, self._floor)
+        tolerance = self._step_tol * sigma
+        size = detect_step(x, r, tolerance=tolerance, min_samples=self._step_min, min_span=self._step_span)
+        if size is None or abs(size) <= self._reject * sigma:
+            return
+        agree = [p for p in pending if abs(p[2] - size) <= tolerance]
+        # The drift does not change when a clock steps: carry the slope and how well it was known.
+        prior = (self._b, self._denom if self._denom > 0 else 0.0)
+        sigma_before = self._sigma
+        self._reset_history(prior)
+        self._sigma = sigma_before
+        self.steps += 1
+        self.outliers -= len(agree)
+        self._s_ref, self._y_ref = agree[-1][0], agree[-1][1]
+        for s, offset, _ in agree:
+            self._add(s - self._s_ref, offset - self._y_ref)
+        self._solve_sums()
+        if self.delay_model == "lower_envelope":
+            xs, ys = self._ordered()
+            self._publish(*self._envelope(xs.astype(np.float64), ys.astype(np.float64)))
+        else:
+            self._publish(self._a, self._b)
