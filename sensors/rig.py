@@ -25,7 +25,7 @@ class DriverHandle:
     name: str
     family: str  # "lidar" | "telemetry" | "camera" | "timecode"
     driver: Any
-    expected_rate_hz: float
+    expected_rate_hz: float  # packets per second for LiDAR and FreeD, frames for camera and timecode
 
     @property
     def stats(self) -> SensorStats:
@@ -61,9 +61,12 @@ class SensorRig:
         from sensors.telemetry.driver import FreedDriver
         from sensors.timecode.driver import TimecodeDriver
 
+        from sensors.lidar.velodyne import packet_period_ns
+
         out: List[tuple] = []
         for cfg in self.rig.lidars:
-            out.append((cfg.name, "lidar", cfg.rotation_hz,
+            # Velodyne packets leave at a fixed rate whatever the spin rate: count packets.
+            out.append((cfg.name, "lidar", 1e9 / packet_period_ns(cfg.model.value),
                         lambda c=cfg: VelodyneDriver(c, on_cloud=self._on_cloud, clock_ns=self._clock_ns)))
         for cfg in self.rig.telemetry:
             out.append((cfg.name, "telemetry", cfg.rate_hz,

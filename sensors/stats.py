@@ -62,11 +62,20 @@ class StatsSnapshot:
 class SensorStats:
     """Thread-safe counters and stamp history for one sensor."""
 
-    def __init__(self, name: str, window: int = 512, clock_ns: Callable[[], int] = time.time_ns) -> None:
+    def __init__(
+        self,
+        name: str,
+        window: int = 512,
+        clock_window_s: float = 10.0,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        """``window`` stamp pairs spread over about ``clock_window_s`` feed the clock fit, so a
+        750 packet/s LiDAR and a 24 fps camera are both judged over the same span of time."""
         self.name = name
         self._lock = threading.Lock()
         self._clock_ns = clock_ns
         self._pairs: Deque[Tuple[int, int]] = deque(maxlen=window)
+        self._pair_spacing_ns = int(clock_window_s * 1e9 / window)
         self._arrivals: Deque[int] = deque(maxlen=8192)
         self._drops: dict = {}
         self.received = 0
@@ -81,7 +90,7 @@ class SensorStats:
         with self._lock:
             self.decoded += 1
             self._arrivals.append(host_ns)
-            if sensor_ns is not None:
+            if sensor_ns is not None and (not self._pairs or host_ns - self._pairs[-1][1] >= self._pair_spacing_ns):
                 self._pairs.append((int(sensor_ns), int(host_ns)))
 
     def record_drop(self, reason: str, count: int = 1) -> None:

@@ -15,13 +15,16 @@ __all__ = ["watch"]
 
 
 def watch(
-    sensors: SensorRig,
+    sensors: Optional[SensorRig],
     duration_s: Optional[float],
     interval_s: float = 1.0,
     extra_lines: Callable[[], List[str]] = lambda: [],
     out: TextIO = sys.stdout,
 ) -> None:
-    """Print the status table every ``interval_s`` until ``duration_s`` (None: until Ctrl-C/SIGTERM)."""
+    """Print the status table every ``interval_s`` until ``duration_s`` (None: until Ctrl-C/SIGTERM).
+
+    With no ``sensors`` only the elapsed time and ``extra_lines`` are printed.
+    """
     stop = threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -38,8 +41,11 @@ def watch(
                 wake = min(wake, end)
             interrupted = stop.wait(max(0.0, wake - time.monotonic()))
             now = time.monotonic()
-            rows = [(h.stats.snapshot(), h.family, h.expected_rate_hz) for h in sensors.handles]
-            print(format_status_table(rows, elapsed_s=now - start), file=out)
+            if sensors is not None:
+                rows = [(h.stats.snapshot(), h.family, h.expected_rate_hz) for h in sensors.handles]
+                print(format_status_table(rows, elapsed_s=now - start), file=out)
+            else:
+                print(f"-- {now - start:7.1f} s --", file=out)
             for line in extra_lines():
                 print(line, file=out)
             out.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import List
+from typing import List, Optional
 
 from config import ProfileValueError, load_profile, resolve_profile
 from edge.cli.monitor import watch
@@ -16,30 +16,38 @@ __all__ = ["register"]
 _START_DELAY_NS = 300_000_000
 
 
-def _run(args: argparse.Namespace) -> int:
+def _play(rig, args: argparse.Namespace, sensors: Optional[SensorRig], camera, timecode) -> None:
     from sensors.sim.run import SimulatedStage
 
+    epoch_ns = time.time_ns() + _START_DELAY_NS
+    with SimulatedStage(rig, epoch_ns, camera_driver=camera, timecode_driver=timecode) as stage:
+        where = ", ".join(f"{c.name} -> udp {c.host}:{c.port}" for c in [*rig.lidars, *rig.telemetry])
+        print(f"simulated stage {rig.name!r} (seed {rig.stage.seed}) running: {where}"
+              + (f", {rig.camera.name} -> appsrc" if camera is not None else " (camera left out: --emit-only)"),
+              flush=True)
+
+        def lines() -> List[str]:
+            sent = ", ".join(f"{name} {count}" for name, count in stage.sent().items())
+            failed = "".join(f"\n  sim {name} stopped: {why}" for name, why in stage.errors().items())
+            return [f"  sim sent: {sent}{failed}"]
+
+        watch(sensors, args.duration, args.interval, extra_lines=lines)
+
+
+def _run(args: argparse.Namespace) -> int:
     rig = load_profile(args.profile)
     if not rig.simulated:
         raise ProfileValueError(str(resolve_profile(args.profile)),
                                 [("simulated", "this profile describes a real rig; use `onset sensors probe`", False)])
     if args.seed is not None:
         rig = rig.model_copy(update={"stage": rig.stage.model_copy(update={"seed": args.seed})})
-    sensors = SensorRig(rig, include_camera=not args.emit_only)
-    with sensors:
-        camera = None if args.emit_only else sensors.get(rig.camera.name).driver
-        timecode = None if args.emit_only or not rig.camera.ltc else sensors.get("timecode").driver
-        epoch_ns = time.time_ns() + _START_DELAY_NS
-        with SimulatedStage(rig, epoch_ns, camera_driver=camera, timecode_driver=timecode) as stage:
-            where = ", ".join(f"{c.name} -> udp {c.host}:{c.port}" for c in [*rig.lidars, *rig.telemetry])
-            print(f"simulated stage {rig.name!r} (seed {rig.stage.seed}) running: {where}"
-                  + ("" if args.emit_only else f", {rig.camera.name} -> appsrc"), flush=True)
-
-            def lines() -> List[str]:
-                sent = ", ".join(f"{name} {count}" for name, count in stage.sent().items())
-                return [f"  sim sent: {sent}"]
-
-            watch(sensors, args.duration, args.interval, extra_lines=lines)
+    if args.emit_only:
+        _play(rig, args, None, None, None)
+        return 0
+    with SensorRig(rig) as sensors:
+        camera = sensors.get(rig.camera.name).driver
+        timecode = sensors.get("timecode").driver if rig.camera.ltc else None
+        _play(rig, args, sensors, camera, timecode)
     return 0
 
 

@@ -8,25 +8,33 @@ from sensors.stats import StatsSnapshot
 
 __all__ = ["format_status_table", "format_drop_reasons"]
 
-_HEADER = ("sensor", "kind", "rate Hz", "expect", "decoded", "drops", "offset ms", "drift ppm", "jitter ms")
+_HEADER = ("sensor", "kind", "rate /s", "expect", "decoded", "drops", "offset ms", "drift ppm", "jitter ms")
 
 
 def format_drop_reasons(reasons: Sequence[Tuple[str, int]]) -> str:
     return ", ".join(f"{name} {count}" for name, count in reasons) or "-"
 
 
+#: Offsets beyond this mean the sensor counts from an epoch of its own (a packet counter, the
+#: timecode's midnight), not from the host's: only its drift and jitter say something.
+_OWN_EPOCH_MS = 3_600_000.0
+
+
 def _clock_cells(snap: StatsSnapshot) -> Tuple[str, str, str]:
     if snap.clock is None:
         return ("-", "-", "-")
     c = snap.clock
-    return (f"{c.offset_ms:+.3f}", f"{c.drift_ppm:+.1f}", f"{c.jitter_ms:.3f}")
+    offset = "own epoch" if abs(c.offset_ms) > _OWN_EPOCH_MS else f"{c.offset_ms:+.3f}"
+    return (offset, f"{c.drift_ppm:+.1f}", f"{c.jitter_ms:.3f}")
 
 
 def format_status_table(
     rows: Iterable[Tuple[StatsSnapshot, str, float]], elapsed_s: Optional[float] = None
 ) -> str:
-    """Rows of (snapshot, family, expected rate Hz) as an aligned text table.
+    """Rows of (snapshot, family, expected rate per second) as an aligned text table.
 
+    Rates count what the driver decodes: packets for LiDAR and FreeD, frames for the camera
+    and timecode.
     Drops show the total and, in brackets, the reasons. Clock columns are host minus sensor
     time at the newest sample, the sensor clock's drift against the host, and residual jitter.
     """

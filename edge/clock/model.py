@@ -128,6 +128,7 @@ class ClockModel:
     ``reject_sigmas``: the outlier gate in robust spreads. ``jitter_floor_ns``: the smallest spread
     the gate assumes, so noiseless clocks do not reject rounding. ``converged_error_ns``: the
     standard error at the newest sample below which the model calls itself converged.
+    ``max_drift_ppm``: the drift a sensor clock can plausibly have, a weak prior on the slope.
     """
 
     def __init__(
@@ -145,6 +146,7 @@ class ClockModel:
         step_min_span_ns: int = 100_000_000,
         step_tolerance_sigmas: float = 4.0,
         converged_error_ns: int = 125_000,
+        max_drift_ppm: float = 1000.0,
     ) -> None:
         if delay_model not in DELAY_MODELS:
             raise ValueError(f"delay_model must be one of {DELAY_MODELS}, got {delay_model!r}")
@@ -152,8 +154,8 @@ class ClockModel:
             raise ValueError(f"need 4 <= min_samples <= window, got min_samples={min_samples}, window={window}")
         if refit_every < min_samples or step_min_samples < 2 or reject_sigmas <= 1.345:
             raise ValueError("need refit_every >= min_samples, step_min_samples >= 2 and reject_sigmas > 1.345")
-        if jitter_floor_ns <= 0 or converged_error_ns <= 0 or step_min_span_ns < 0 or step_tolerance_sigmas <= 0:
-            raise ValueError("jitter_floor_ns, converged_error_ns and step_tolerance_sigmas must be > 0")
+        if min(jitter_floor_ns, converged_error_ns, step_tolerance_sigmas, max_drift_ppm) <= 0 or step_min_span_ns < 0:
+            raise ValueError("jitter_floor_ns, converged_error_ns, step_tolerance_sigmas, max_drift_ppm must be > 0")
         self.name = name
         self.window = int(window)
         self.delay_model = delay_model
@@ -166,6 +168,7 @@ class ClockModel:
         self._step_span = float(step_min_span_ns)
         self._step_tol = float(step_tolerance_sigmas)
         self._converged_error = float(converged_error_ns)
+        self._max_drift = float(max_drift_ppm) * 1e-6
         self._lock = threading.Lock()
         self._x = np.zeros(self.window, dtype=np.int64)  # sensor_ns - sensor_ref, gated samples only
         self._y = np.zeros(self.window, dtype=np.int64)  # (host - latency - sensor) - offset_ref
@@ -256,7 +259,7 @@ class ClockModel:
                 self._after_accept()
                 return True
             residual = y - (self._a + self._b * x)
-            if not wild and abs(residual) <= self._reject * max(self._sigma or 0.0, self._floor):
+            if not wild and abs(residual) <= self._gate_ns(x):
                 self._add(x, y)
                 self._accept_run += 1
                 if self._accept_run >= 3:  # back on the line: earlier rejects were not a step
@@ -281,7 +284,7 @@ class ClockModel:
         self._y_ref = 0
         self._a = 0.0
         self._b = prior[0] if prior else 0.0
-        self._prior = prior  # (slope, strength in units of sum((x - mean)**2))
+        self._step_prior = prior  # (slope, strength in units of sum((x - mean)**2))
         self._x_mean = 0.0
         self._denom = 0.0
         self._since_refit = 0
@@ -328,13 +331,30 @@ class ClockModel:
         elif error > 1.5 * self._converged_error:
             self._converged = False
 
+    def _slope_prior(self) -> Tuple[float, float]:
+        """The drift measured before a step, else a weak prior that clocks are within ``max_drift_ppm``
+        (it keeps the first few samples' slope sane and fades once the window spans a second or so)."""
+        if self._step_prior is not None:
+            return self._step_prior
+        sigma = max(self._sigma or 0.0, self._floor)
+        return 0.0, (sigma / self._max_drift) ** 2
+
+    def _gate_ns(self, x: int) -> float:
+        """Largest residual accepted at sensor time ``x``: ``reject_sigmas`` times the prediction
+        spread, which includes the line's own uncertainty there (wide while the history is short)."""
+        sigma = max(self._sigma or 0.0, self._floor)
+        if self._n == 0 or self._denom <= 0.0:
+            return self._reject * sigma
+        lever = 1.0 + 1.0 / self._n + (x - self._x_mean) ** 2 / self._denom
+        return self._reject * sigma * math.sqrt(lever)
+
     def _solve_sums(self) -> None:
         """Least squares (with the slope prior, if any) from the running sums."""
         n = self._n
         x_mean, y_mean = self._sx / n, self._sy / n
         sxx = max(self._sxx - self._sx * x_mean, 0.0)
         sxy = self._sxy - self._sx * y_mean
-        b0, strength = self._prior if self._prior else (0.0, 0.0)
+        b0, strength = self._slope_prior()
         denom = sxx + strength
         self._b = (sxy + strength * b0) / denom if denom > 0.0 else b0
         self._a = y_mean - self._b * x_mean
@@ -356,7 +376,7 @@ class ClockModel:
         self._y_ref += dy
         initial = None if self._sigma is None else (self._a + self._b * dx - dy, self._b)
         fit = huber_line_fit(
-            xs, ys, reject_sigmas=self._reject, min_sigma=self._floor, initial=initial, slope_prior=self._prior
+            xs, ys, reject_sigmas=self._reject, min_sigma=self._floor, initial=initial, slope_prior=self._slope_prior()
         )
         keep = fit.inliers
         dropped = int(keep.size - np.count_nonzero(keep))
@@ -373,8 +393,8 @@ class ClockModel:
         self._sx, self._sy = float(xf.sum()), float(yf.sum())
         self._sxx, self._sxy = float(np.dot(xf, xf)), float(np.dot(xf, yf))
         self._solve_sums()
-        if self._prior is not None and self._denom - self._prior[1] >= self._prior[1]:
-            self._prior = None  # the window now measures the drift at least as well as the prior did
+        if self._step_prior is not None and self._denom >= 2.0 * self._step_prior[1]:
+            self._step_prior = None  # the window now measures the drift at least as well as the prior did
             self._solve_sums()
         self._since_refit = 0
         self._refit_interval = min(self._refit_every, max(self._min_samples, m // 2))

@@ -141,16 +141,8 @@ def render_frame(
         rays[:, :3] = origin
         rays[:, 3], rays[:, 4], rays[:, 5] = (np.take(c, cast_idx) for c in (dx, dy, dz))
         t[cast_idx], obj[cast_idx], normal[cast_idx] = scene.cast_static(rays, nthreads=nthreads)
-    if any(s.size for s in actor_subsets):
-        seen = np.zeros(n_px, dtype=bool)
-        for subset in actor_subsets:
-            seen[subset] = True
-        union = np.flatnonzero(seen)
-        d_u = np.stack([dx[union], dy[union], dz[union]], axis=1).astype(float)
-        t_u, obj_u, n_u = t[union], obj[union], normal[union]
-        local = [np.searchsorted(union, s) for s in actor_subsets]
-        scene.merge_actors(np.broadcast_to(origin, d_u.shape), d_u, float(t_s), t_u, obj_u, n_u, subsets=local, nthreads=nthreads)
-        t[union], obj[union], normal[union] = t_u, obj_u, n_u
+    if actor_subsets:
+        scene.merge_actors_from_point(origin, dx, dy, dz, t_s, t, obj, normal, actor_subsets, nthreads=nthreads)
 
     rgb = _shade(scene, lighting, grid, origin, dx, dy, dz, t, obj, normal, exposure_gain(t_stop), vignetting)
     rgb = rgb.reshape(grid.height_px, grid.width_px, 3)

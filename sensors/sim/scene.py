@@ -249,6 +249,51 @@ class StageScene:
             local[:, 5] = d[:, 2]
             batches.append(local)
             owners.append((k, rows, c, s))
+        self._apply_actor_hits(batches, owners, best_t, best_obj, best_normal, nthreads)
+
+    def merge_actors_from_point(
+        self,
+        origin: np.ndarray,
+        dx: np.ndarray,
+        dy: np.ndarray,
+        dz: np.ndarray,
+        t_s: float,
+        best_t: np.ndarray,
+        best_obj: np.ndarray,
+        best_normal: np.ndarray,
+        subsets: Sequence[np.ndarray],
+        nthreads: int = 0,
+    ) -> None:
+        """:meth:`merge_actors` for a camera: every ray starts at ``origin`` (3,) at one time
+        ``t_s``; directions are float32 component arrays (N,); ``subsets[k]`` holds the indices
+        of the rays that may see actor ``k``. Works in float32 on the subsets only."""
+        batches, owners = [], []
+        for k, actor in enumerate(self.actors):
+            idx = subsets[k]
+            if idx.size == 0:
+                continue
+            pos, yaw = actor_poses(actor.path, float(t_s))
+            c, s = float(np.cos(yaw)), float(np.sin(yaw))
+            rx, ry, rz = (float(v) for v in np.asarray(origin, dtype=float) - pos)
+            olx, oly = c * rx + s * ry, -s * rx + c * ry
+            gx, gy, gz = np.take(dx, idx), np.take(dy, idx), np.take(dz, idx)
+            lx = gx * np.float32(c)
+            lx += gy * np.float32(s)
+            ly = gy * np.float32(c)
+            ly -= gx * np.float32(s)
+            enter = _cylinder_entry(np.float32(olx), np.float32(oly), np.float32(rz), lx, ly, gz, ACTOR_RADIUS_M)
+            keep = np.flatnonzero(enter < np.take(best_t, idx))
+            if keep.size == 0:
+                continue
+            local = np.empty((keep.size, 6), dtype=np.float32)
+            local[:, 0], local[:, 1], local[:, 2] = olx, oly, rz
+            local[:, 3], local[:, 4], local[:, 5] = np.take(lx, keep), np.take(ly, keep), np.take(gz, keep)
+            batches.append(local)
+            owners.append((k, idx[keep], c, s))
+        self._apply_actor_hits(batches, owners, best_t, best_obj, best_normal, nthreads)
+
+    def _apply_actor_hits(self, batches, owners, best_t, best_obj, best_normal, nthreads: int) -> None:
+        """Cast the actor-frame rays of all actors in one call and keep hits nearer than ``best_t``."""
         if not batches:
             return
         out = self._actor_scene.cast_rays(self._o3d.core.Tensor(np.concatenate(batches)), nthreads=nthreads)

@@ -25,7 +25,7 @@ def test_clock_fit_needs_three_distinct_samples():
 
 def test_counters_and_rate():
     now = [10_000_000_000]
-    stats = SensorStats("freed", clock_ns=lambda: now[0])
+    stats = SensorStats("freed", clock_window_s=1.0, clock_ns=lambda: now[0])
     for i in range(100):
         stats.record_received()
         stats.record_sample(i * 10_000_000, now[0] - 1_000_000_000 + i * 10_000_000)
@@ -38,3 +38,14 @@ def test_counters_and_rate():
     assert dict(snap.drop_reasons) == {"checksum": 1, "length": 2}
     assert stats.drops("length") == 2
     assert snap.clock is not None and snap.clock.samples == 100
+
+
+def test_clock_pairs_span_the_clock_window_whatever_the_rate():
+    now = [0]
+    stats = SensorStats("lidar", window=100, clock_window_s=10.0, clock_ns=lambda: now[0])
+    for i in range(20_000):  # 20 s of a 1 kHz sensor
+        now[0] = i * 1_000_000
+        stats.record_sample(i * 1_000_000, now[0])
+    snap = stats.snapshot()
+    assert snap.decoded == 20_000
+    assert snap.clock.samples == 100  # decimated to one pair per 100 ms, the newest 10 s
