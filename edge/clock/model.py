@@ -170,8 +170,9 @@ class ClockModel:
         self._converged_error = float(converged_error_ns)
         self._max_drift = float(max_drift_ppm) * 1e-6
         self._lock = threading.Lock()
-        self._x = np.zeros(self.window, dtype=np.int64)  # sensor_ns - sensor_ref, gated samples only
+        self._x = np.zeros(self.window, dtype=np.int64)  # sensor_ns - sensor_ref
         self._y = np.zeros(self.window, dtype=np.int64)  # (host - latency - sensor) - offset_ref
+        self._ok = np.zeros(self.window, dtype=bool)  # inside the gate: in the running sums
         self._pending: Deque[Tuple[int, int, float]] = deque(maxlen=512)  # rejected: (sensor, offset, residual)
         self.observed = 0
         self.steps = 0
@@ -226,7 +227,7 @@ class ClockModel:
                 name=self.name,
                 delay_model=self.delay_model,
                 observed=self.observed,
-                window_samples=self._count,
+                window_samples=self._n,
                 converged=self._converged,
                 steps=self.steps,
                 outliers=self.outliers,
@@ -234,7 +235,7 @@ class ClockModel:
                 drift_ppm=self.drift_ppm,
                 residual_jitter_ns=self._sigma,
                 error_estimate_ns=self._error_estimate(),
-                drift_error_ppm=self._drift_error_ppm(),
+                drift_error_ppm=None if self._sigma is None else self._slope_error() * 1e6,
                 last_sensor_ns=None if last is None else last[0],
                 last_host_ns=None if last is None else last[1],
                 mapping=self._mapping,
@@ -253,40 +254,45 @@ class ClockModel:
             if self._s_ref is None:
                 self._s_ref, self._y_ref = s, offset
             x, y = s - self._s_ref, offset - self._y_ref
-            wild = abs(x) >= _WILD_NS or abs(y) >= _WILD_NS
-            if self._sigma is None and not wild:  # cold start: no spread known yet, take everything
-                self._add(x, y)
-                self._after_accept()
-                return True
             residual = y - (self._a + self._b * x)
-            if not wild and abs(residual) <= self._gate_ns(x):
-                self._add(x, y)
+            if abs(x) >= _WILD_NS or abs(y) >= _WILD_NS:
+                ok = False  # a wild stamp never enters the window, only the step test
+            else:
+                # Cold start (no spread known yet) takes everything; the first robust fit sorts it out.
+                ok = self._sigma is None or abs(residual) <= self._gate_ns(x)
+                self._add(x, y, ok)
+            if ok:
                 self._accept_run += 1
                 if self._accept_run >= 3:  # back on the line: earlier rejects were not a step
                     self._pending.clear()
-                self._after_accept()
-                return True
-            self.outliers += 1
-            self._accept_run = 0
-            self._pending.append((s, offset, float(residual)))
-            if len(self._pending) >= self._step_min and self._sigma is not None:
+            else:
+                self.outliers += 1
+                self._accept_run = 0
+                self._pending.append((s, offset, float(residual)))
+            self._since_refit += 1
+            if self._since_refit >= self._refit_interval and self._count >= self._min_samples:
+                self._refit()
+            elif ok:
+                self._solve_sums()
+                if self.delay_model == "mean" or self._sigma is None:
+                    self._publish(self._a, self._b)
+            if not ok and self._sigma is not None and len(self._pending) >= self._step_min:
                 self._check_step()
-            return False
+            self._update_converged()
+            return ok
 
     # -- internals ---------------------------------------------------------------------------
 
     def _reset_history(self, prior: Optional[Tuple[float, float]]) -> None:
-        self._count = 0
-        self._head = 0
-        self._n = 0
+        self._count = self._head = self._n = 0
+        self._ok[:] = False
         self._sx = self._sy = self._sxx = self._sxy = 0.0
         self._s_ref: Optional[int] = None
         self._y_ref = 0
         self._a = 0.0
         self._b = prior[0] if prior else 0.0
         self._step_prior = prior  # (slope, strength in units of sum((x - mean)**2))
-        self._x_mean = 0.0
-        self._denom = 0.0
+        self._x_mean = self._denom = 0.0
         self._since_refit = 0
         self._refit_interval = self._min_samples
         self._accept_run = 0
@@ -294,63 +300,53 @@ class ClockModel:
         self._pending.clear()
         if prior is None:
             self._sigma: Optional[float] = None
+            self._sigma_n = 0
 
-    def _add(self, x: int, y: int) -> None:
-        if self._count == self.window:  # evict the oldest gated sample from the running sums
-            xo, yo = float(self._x[self._head]), float(self._y[self._head])
-            self._sx -= xo
-            self._sy -= yo
-            self._sxx -= xo * xo
-            self._sxy -= xo * yo
-            self._n -= 1
+    def _add(self, x: int, y: int, ok: bool) -> None:
+        """Put a sample in the window (evicting the oldest); gated ones also into the running sums."""
+        head = self._head
+        if self._count == self.window:
+            if self._ok[head]:
+                self._sum(float(self._x[head]), float(self._y[head]), -1)
         else:
             self._count += 1
-        self._x[self._head] = x
-        self._y[self._head] = y
-        self._head = (self._head + 1) % self.window
-        xf, yf = float(x), float(y)
-        self._sx += xf
-        self._sy += yf
-        self._sxx += xf * xf
-        self._sxy += xf * yf
-        self._n += 1
+        self._x[head] = x
+        self._y[head] = y
+        self._ok[head] = ok
+        self._head = (head + 1) % self.window
+        if ok:
+            self._sum(float(x), float(y), 1)
 
-    def _after_accept(self) -> None:
-        self._since_refit += 1
-        if self._since_refit >= self._refit_interval and self._count >= self._min_samples:
-            self._refit()
-        else:
-            self._solve_sums()
-            if self.delay_model == "mean" or self._sigma is None:
-                self._publish(self._a, self._b)
-        error = self._error_estimate()
-        if error is None or self._n < self._min_samples:
-            self._converged = False
-        elif error <= self._converged_error:
-            self._converged = True
-        elif error > 1.5 * self._converged_error:
-            self._converged = False
+    def _sum(self, xf: float, yf: float, sign: int) -> None:
+        self._sx += sign * xf
+        self._sy += sign * yf
+        self._sxx += sign * xf * xf
+        self._sxy += sign * xf * yf
+        self._n += sign
 
     def _slope_prior(self) -> Tuple[float, float]:
         """The drift measured before a step, else a weak prior that clocks are within ``max_drift_ppm``
         (it keeps the first few samples' slope sane and fades once the window spans a second or so)."""
         if self._step_prior is not None:
             return self._step_prior
-        sigma = max(self._sigma or 0.0, self._floor)
+        sigma = self._floor if self._sigma is None else self._sigma  # noiseless clocks: no pull at all
         return 0.0, (sigma / self._max_drift) ** 2
 
     def _gate_ns(self, x: int) -> float:
         """Largest residual accepted at sensor time ``x``: ``reject_sigmas`` times the prediction
-        spread, which includes the line's own uncertainty there (wide while the history is short)."""
-        sigma = max(self._sigma or 0.0, self._floor)
+        spread, which includes the line's own uncertainty there (wide while the history is short),
+        and a spread raised by two of its standard errors (a MAD of 16 samples is only good to ~30 %)."""
+        sigma = max(self._sigma or 0.0, self._floor) * (1.0 + 2.0 / math.sqrt(max(self._sigma_n, 1)))
         if self._n == 0 or self._denom <= 0.0:
             return self._reject * sigma
         lever = 1.0 + 1.0 / self._n + (x - self._x_mean) ** 2 / self._denom
         return self._reject * sigma * math.sqrt(lever)
 
     def _solve_sums(self) -> None:
-        """Least squares (with the slope prior, if any) from the running sums."""
+        """Least squares (with the slope prior) over the gated samples, from the running sums."""
         n = self._n
+        if n == 0:
+            return
         x_mean, y_mean = self._sx / n, self._sy / n
         sxx = max(self._sxx - self._sx * x_mean, 0.0)
         sxy = self._sxy - self._sx * y_mean
@@ -360,15 +356,16 @@ class ClockModel:
         self._a = y_mean - self._b * x_mean
         self._x_mean, self._denom = x_mean, denom
 
-    def _ordered(self) -> Tuple[np.ndarray, np.ndarray]:
+    def _ordered(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._count < self.window:
-            return self._x[: self._count].copy(), self._y[: self._count].copy()
+            return self._x[: self._count].copy(), self._y[: self._count].copy(), self._ok[: self._count].copy()
         order = np.r_[self._head : self.window, 0 : self._head]
-        return self._x[order], self._y[order]
+        return self._x[order], self._y[order], self._ok[order]
 
     def _refit(self) -> None:
-        """Re-reference to the newest gated sample, re-estimate the spread, re-gate, re-sum."""
-        xs, ys = self._ordered()
+        """Re-reference to the newest sample, Huber-fit the whole window (so the spread is measured
+        on everything, not just what the gate let in), re-gate every sample and re-sum."""
+        xs, ys, was_ok = self._ordered()
         dx, dy = int(xs[-1]), int(ys[-1])
         xs -= dx
         ys -= dy
@@ -378,18 +375,15 @@ class ClockModel:
         fit = huber_line_fit(
             xs, ys, reject_sigmas=self._reject, min_sigma=self._floor, initial=initial, slope_prior=self._slope_prior()
         )
-        keep = fit.inliers
-        dropped = int(keep.size - np.count_nonzero(keep))
-        if dropped:
-            self.outliers += dropped
-            xs, ys = xs[keep], ys[keep]
+        ok = fit.inliers
+        self.outliers += int(np.count_nonzero(was_ok & ~ok)) - int(np.count_nonzero(ok & ~was_ok))
         self._sigma = fit.sigma
         m = xs.size
-        self._x[:m] = xs
-        self._y[:m] = ys
+        self._sigma_n = m
+        self._x[:m], self._y[:m], self._ok[:m] = xs, ys, ok
         self._count, self._head = m, m % self.window
-        xf, yf = xs.astype(np.float64), ys.astype(np.float64)
-        self._n = m
+        xf, yf = xs[ok].astype(np.float64), ys[ok].astype(np.float64)
+        self._n = xf.size
         self._sx, self._sy = float(xf.sum()), float(yf.sum())
         self._sxx, self._sxy = float(np.dot(xf, xf)), float(np.dot(xf, yf))
         self._solve_sums()
@@ -398,22 +392,27 @@ class ClockModel:
             self._solve_sums()
         self._since_refit = 0
         self._refit_interval = min(self._refit_every, max(self._min_samples, m // 2))
-        if self.delay_model == "lower_envelope":
+        if self.delay_model == "lower_envelope" and self._n:
             self._publish(*self._envelope(xf, yf))
         else:
             self._publish(self._a, self._b)
 
     def _envelope(self, xf: np.ndarray, yf: np.ndarray) -> Tuple[float, float]:
         # Let the envelope choose its slope only as far as the centre fit is unsure of it.
-        slope_se = max(self._sigma or 0.0, self._floor) / math.sqrt(self._denom) if self._denom > 0 else 1e-3
-        half = max(4.0 * slope_se, 1e-9)
+        half = max(4.0 * self._slope_error(), 1e-9)
         return lower_envelope_fit(xf, yf, slope_bounds=(self._b - half, self._b + half))
 
     def _publish(self, a: float, b: float) -> None:
         self._mapping = ClockMapping(self._s_ref, self._y_ref, a, b)
 
+    def _slope_error(self) -> float:
+        """Standard error of the slope (dimensionless)."""
+        if self._denom <= 0.0:
+            return self._max_drift
+        return max(self._sigma or 0.0, self._floor) / math.sqrt(self._denom)
+
     def _error_estimate(self) -> Optional[float]:
-        """Standard error (ns) of the centre line at the newest gated sample."""
+        """Standard error (ns) of the centre line at the newest sample."""
         if self._sigma is None or self._n == 0:
             return None
         sigma = max(self._sigma, self._floor)
@@ -421,24 +420,32 @@ class ClockModel:
         lever = (newest - self._x_mean) ** 2 / self._denom if self._denom > 0 else 0.0
         return sigma * math.sqrt(1.0 / self._n + lever)
 
-    def _drift_error_ppm(self) -> Optional[float]:
-        if self._sigma is None or self._denom <= 0:
-            return None
-        return max(self._sigma, self._floor) / math.sqrt(self._denom) * 1e6
+    def _update_converged(self) -> None:
+        error = self._error_estimate()
+        if error is None or self._n < self._min_samples:
+            self._converged = False
+        elif error <= self._converged_error:
+            self._converged = True
+        elif error > 1.5 * self._converged_error:
+            self._converged = False
 
     def _check_step(self) -> None:
         pending = list(self._pending)
         s0 = pending[0][0]
-        x = [float(p[0] - s0) for p in pending]
-        r = [p[2] for p in pending]
         sigma = max(self._sigma or 0.0, self._floor)
         tolerance = self._step_tol * sigma
-        size = detect_step(x, r, tolerance=tolerance, min_samples=self._step_min, min_span=self._step_span)
-        if size is None or abs(size) <= self._reject * sigma:
-            return
+        size = detect_step(
+            [float(p[0] - s0) for p in pending],
+            [p[2] for p in pending],
+            tolerance=tolerance,
+            min_samples=self._step_min,
+            min_span=self._step_span,
+        )
+        if size is None or abs(size) <= self._gate_ns(pending[-1][0] - self._s_ref):
+            return  # no cluster, or one inside the gate: not a step
         agree = [p for p in pending if abs(p[2] - size) <= tolerance]
         # The drift does not change when a clock steps: carry the slope and how well it was known.
-        prior = (self._b, self._denom if self._denom > 0 else 0.0)
+        prior = (self._b, self._denom)
         sigma_before = self._sigma
         self._reset_history(prior)
         self._sigma = sigma_before
@@ -446,10 +453,10 @@ class ClockModel:
         self.outliers -= len(agree)
         self._s_ref, self._y_ref = agree[-1][0], agree[-1][1]
         for s, offset, _ in agree:
-            self._add(s - self._s_ref, offset - self._y_ref)
+            self._add(s - self._s_ref, offset - self._y_ref, True)
         self._solve_sums()
         if self.delay_model == "lower_envelope":
-            xs, ys = self._ordered()
+            xs, ys, _ = self._ordered()
             self._publish(*self._envelope(xs.astype(np.float64), ys.astype(np.float64)))
         else:
             self._publish(self._a, self._b)

@@ -8,8 +8,10 @@ Modules: ``scene`` (Open3D ray-casting scenes, exact casting against moving acto
 (humanoid proxies walking loops), ``dressing`` (seeded set dressing), ``layout`` (floor-plan
 clearances), ``rig`` (dolly/crane/head kinematics), ``shot_plan`` (keyframe interpolation),
 ``lighting`` (key/fill/ambient), ``pixel_grid`` and ``render`` (the camera image), ``stage``.
-Importing this package is light: Open3D loads with :mod:`sensors.sim.stage`.
+Importing this package (or :mod:`sensors.sim.stage`) is light: Open3D loads when a stage is built.
 """
+
+from __future__ import annotations
 
 __all__ = ["Stage", "DriftingClock"]
 

@@ -89,13 +89,14 @@ def actor_poses(path: ActorPath, t_s) -> Tuple[np.ndarray, np.ndarray]:
     on_b = (s >= straight + arc) & (s < 2.0 * straight + arc)
     theta1 = -np.pi / 2.0 + (s - straight) / max(r, 1e-12)
     theta2 = np.pi / 2.0 + (s - 2.0 * straight - arc) / max(r, 1e-12)
+    parts = [on_a, on_arc1, on_b]
     x = np.select(
-        [on_a, on_arc1, on_b],
+        parts,
         [-a + s, a + r * np.cos(theta1), a - (s - straight - arc)],
         -a + r * np.cos(theta2),
     )
-    y = np.select([on_a, on_arc1, on_b], [np.full_like(s, -r), r * np.sin(theta1), np.full_like(s, r)], r * np.sin(theta2))
-    heading = np.select([on_a, on_arc1, on_b], [np.zeros_like(s), theta1 + np.pi / 2.0, np.full_like(s, np.pi)], theta2 + np.pi / 2.0)
+    y = np.select(parts, [np.full_like(s, -r), r * np.sin(theta1), np.full_like(s, r)], r * np.sin(theta2))
+    heading = np.select(parts, [np.zeros_like(s), theta1 + np.pi / 2.0, np.full_like(s, np.pi)], theta2 + np.pi / 2.0)
     if path.clockwise:
         y, heading = -y, -heading
     yaw = np.radians(path.yaw_deg)
@@ -138,13 +139,23 @@ def actor_matrices(actors: List[Actor], t_s: float) -> np.ndarray:
     return out
 
 
-_CLOTHES = [(0.55, 0.12, 0.10), (0.10, 0.22, 0.50), (0.45, 0.40, 0.12), (0.12, 0.38, 0.18), (0.40, 0.15, 0.42), (0.60, 0.35, 0.20)]
+_CLOTHES = [
+    (0.55, 0.12, 0.10),
+    (0.10, 0.22, 0.50),
+    (0.45, 0.40, 0.12),
+    (0.12, 0.38, 0.18),
+    (0.40, 0.15, 0.42),
+    (0.60, 0.35, 0.20),
+]
 
 
 def _try_path(rng: np.random.Generator, stage: StageConfig, relax: int) -> ActorPath:
     straight = float(rng.uniform(1.0, 4.0) / (1 + relax))
     radius = float(rng.uniform(0.5, 1.2) / (1 + relax))
-    centre = (float(rng.uniform(-stage.width_m / 2, stage.width_m / 2)), float(rng.uniform(-stage.depth_m / 2, stage.depth_m / 2)))
+    centre = (
+        float(rng.uniform(-stage.width_m / 2, stage.width_m / 2)),
+        float(rng.uniform(-stage.depth_m / 2, stage.depth_m / 2)),
+    )
     return ActorPath(
         centre_xy=centre,
         yaw_deg=float(rng.uniform(-180.0, 180.0)),

@@ -73,7 +73,10 @@ def generate_dressing(
             w = float(rng.uniform(w0, w1))
             d = w if kind == "column" else float(rng.uniform(d0, d1))
             h = float(stage.height_m) if kind == "column" else float(rng.uniform(h0, h1))
-            centre = (float(rng.uniform(-stage.width_m / 2, stage.width_m / 2)), float(rng.uniform(-stage.depth_m / 2, stage.depth_m / 2)))
+            centre = (
+                float(rng.uniform(-stage.width_m / 2, stage.width_m / 2)),
+                float(rng.uniform(-stage.depth_m / 2, stage.depth_m / 2)),
+            )
             yaw = float(rng.uniform(-180.0, 180.0))
             colour = _colour(rng)
             candidate = DressingPiece("", kind, centre, yaw, (w, d, h), colour)
@@ -111,7 +114,9 @@ def _column(radius: float, height: float, segments: int = 24) -> Tuple[np.ndarra
     """Closed vertical prism of ``segments`` sides approximating a cylinder, base at z = 0."""
     a = np.linspace(0.0, 2.0 * np.pi, segments, endpoint=False)
     ring = np.stack([radius * np.cos(a), radius * np.sin(a)], axis=1)
-    v = np.concatenate([np.c_[ring, np.zeros(segments)], np.c_[ring, np.full(segments, height)], [[0, 0, 0], [0, 0, height]]])
+    v = np.concatenate(
+        [np.c_[ring, np.zeros(segments)], np.c_[ring, np.full(segments, height)], [[0, 0, 0], [0, 0, height]]]
+    )
     i = np.arange(segments)
     j = (i + 1) % segments
     sides = np.concatenate([np.stack([i, j, j + segments], 1), np.stack([i, j + segments, i + segments], 1)])

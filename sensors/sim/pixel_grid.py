@@ -26,13 +26,21 @@ import numpy as np
 from config.models import CameraConfig
 from sensors.camera import optics
 
-__all__ = ["TILE_PX", "VIGNETTE_LEVELS", "PixelGrid", "pixel_grid_for", "vignette_gains", "tiles_seeing_boxes", "pixels_in_tiles"]
+__all__ = [
+    "TILE_PX",
+    "VIGNETTE_LEVELS",
+    "PixelGrid",
+    "pixel_grid_for",
+    "vignette_gains",
+    "tiles_seeing_boxes",
+    "pixels_in_tiles",
+]
 
 #: Side of the square image tiles used for culling, pixels.
 TILE_PX = 8
 #: Quantisation of the vignetting gain for table-driven shading.
 VIGNETTE_LEVELS = 4096
-_TABLE_SIZE = 1 << 14
+_TABLE_SIZE = 1 << 12
 
 
 @dataclass(frozen=True)
@@ -223,7 +231,7 @@ def _grid(
     else:
         xy = optics.undistort_normalized(np.stack([layout.du / f_px, layout.dv / f_px], axis=-1), distortion)
         inv_norm = 1.0 / np.sqrt(xy[:, 0] ** 2 + xy[:, 1] ** 2 + 1.0)
-        dirs = [(xy[:, 0] * inv_norm).astype(np.float32), (xy[:, 1] * inv_norm).astype(np.float32), inv_norm.astype(np.float32)]
+        dirs = [(c * inv_norm).astype(np.float32) for c in (xy[:, 0], xy[:, 1], 1.0)]
         vignette = _vignette(dirs[2], 1.0 - float(inv_norm.min()) ** 4, vignetting)
     if bounds is None:
         # Undistorted normalised coordinates are dir / dir_z.

@@ -115,5 +115,6 @@ def rig_velocities(geometry: RigGeometry, plan: ShotPlan, t_s) -> tuple:
     lift_rate = np.radians(rate[..., _LIFT])[..., None]
     h = geometry.track_direction
     z = np.array([0.0, 0.0, 1.0])
-    velocity = rate[..., _DOLLY][..., None] * h + geometry.crane_arm_m * lift_rate * (-np.sin(lift) * h + np.cos(lift) * z)
+    arm_velocity = geometry.crane_arm_m * lift_rate * (-np.sin(lift) * h + np.cos(lift) * z)
+    velocity = rate[..., _DOLLY][..., None] * h + arm_velocity
     return velocity, rate[..., [_PAN, _TILT, _ROLL]]

@@ -7,8 +7,13 @@ is moved into the actor's frame at that time (actors are rigid, so this is exact
 against the actor scene. Only rays that enter the actor's bounding cylinder before their static
 hit are cast there, so the cost is two Open3D calls per batch whatever the number of actors.
 
+A camera's rays all start at one point at one instant: :meth:`StageScene.merge_actors_from_point`
+handles that case in float32 on the pixels that may see each actor, and the renderer shades
+per face (faces are flat), using the global face ids the casts record.
+
 Object ids: 0 floor, 1..4 walls, then the dressing pieces, then the actors; -1 is a miss.
-Normals returned face against the ray (two-sided surfaces).
+Normals come from the triangles' winding here; :meth:`sensors.sim.stage.Stage.cast_rays` turns
+them to face against the ray (surfaces are two-sided).
 """
 
 from __future__ import annotations
@@ -64,6 +69,13 @@ class RayHits:
     normal_stage: np.ndarray
 
 
+def _face_planes(v: np.ndarray, f: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Unit normals (F,3) (by winding, as Open3D reports them) and first corners (F,3) of faces."""
+    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
+    n = np.cross(b - a, c - a)
+    return n / np.linalg.norm(n, axis=1, keepdims=True), a
+
+
 def _stack_faces(parts) -> np.ndarray:
     offsets = np.cumsum([0] + [len(v) for v, _ in parts[:-1]])
     return np.concatenate([f + o for (_, f), o in zip(parts, offsets)])
@@ -99,11 +111,12 @@ class StageScene:
             bounds += [(v.min(axis=0), v.max(axis=0)) for v, _ in parts]
             objects.append(StageObject(len(objects), piece.name, piece.albedo_rgb, piece.kind))
         self.first_actor_id = len(objects)
-        objects += [StageObject(self.first_actor_id + i, a.name, a.albedo_rgb, "actor") for i, a in enumerate(self.actors)]
+        objects += [
+            StageObject(self.first_actor_id + i, a.name, a.albedo_rgb, "actor") for i, a in enumerate(self.actors)
+        ]
         self.objects: List[StageObject] = objects
         #: World-space bounds (P, 2, 3) of every part of every dressing piece, for image culling.
         self.dressing_bounds = np.array(bounds, dtype=float).reshape(-1, 2, 3)
-        self.dressing_ids = np.arange(len(WALL_IDS) + 1, self.first_actor_id, dtype=np.int32)
 
         self._static = o3d.t.geometry.RaycastingScene()
         gid_to_object = []
@@ -116,10 +129,23 @@ class StageScene:
         self._gid_to_object = np.full(max(g for g, _ in gid_to_object) + 1, -1, dtype=np.int32)
         for gid, object_id in gid_to_object:
             self._gid_to_object[gid] = object_id
+        # Faces of the static set, numbered object by object (a face's global id is its
+        # object's offset plus Open3D's primitive id): their normals, one of their points and
+        # their object, for shading a frame per face instead of per pixel.
+        normals, points = zip(*(_face_planes(v, f) for v, f in meshes))
+        counts = [len(n) for n in normals]
+        #: (objects,) first global face id of each static object.
+        self.static_face_offset = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+        self.static_face_normals = np.concatenate(normals)
+        self.static_face_points = np.concatenate(points)
+        self.static_face_object = np.repeat(np.arange(len(meshes)), counts)
 
         parts = actor_mesh_parts()
         verts = np.concatenate([v for v, _ in parts])
         tris = _stack_faces(parts)
+        #: Faces of the actor mesh in the actor's frame (actor k's face j has global id
+        #: ``len(static_face_normals) + k * len(actor_face_normals) + j``).
+        self.actor_face_normals, self.actor_face_points = _face_planes(verts, tris)
         self._actor_scene = o3d.t.geometry.RaycastingScene()
         self._actor_scene.add_triangles(
             o3d.core.Tensor(verts.astype(np.float32)), o3d.core.Tensor(tris.astype(np.uint32))
@@ -131,26 +157,36 @@ class StageScene:
         self._static.cast_rays(o3d.core.Tensor(probe))
         self._actor_scene.cast_rays(o3d.core.Tensor(probe))
 
-    def cast_static(self, rays: np.ndarray, nthreads: int = 0) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def cast_static(
+        self, rays: np.ndarray, nthreads: int = 0, faces: bool = False
+    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cast rays (N,6) float32 (origin, unit direction) at the static set.
 
-        Returns ``(t (N,) float32 with inf for misses, object_id (N,) int32, normal (N,3) float32)``."""
+        Returns ``(t (N,) float32 with inf for misses, object_id (N,) int32, normal (N,3) float32)``,
+        or with ``faces`` the global face id (N,) intp (-1 for a miss) in place of the normal."""
         if rays.shape[0] == 0:
-            return np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros((0, 3), np.float32)
-        out = self._static.cast_rays(self._o3d.core.Tensor(np.ascontiguousarray(rays, dtype=np.float32)), nthreads=nthreads)
+            last = np.zeros(0, np.intp) if faces else np.zeros((0, 3), np.float32)
+            return np.zeros(0, np.float32), np.zeros(0, np.int32), last
+        tensor = self._o3d.core.Tensor(np.ascontiguousarray(rays, dtype=np.float32))
+        out = self._static.cast_rays(tensor, nthreads=nthreads)
         t = out["t_hit"].numpy()
-        gid = out["geometry_ids"].numpy().astype(np.int64)
-        valid = np.isfinite(t) & (gid < self._gid_to_object.size)
-        obj = np.where(valid, self._gid_to_object[np.where(valid, gid, 0)], -1).astype(np.int32)
-        t = np.where(valid, t, np.float32(np.inf)).astype(np.float32)
-        return t, obj, out["primitive_normals"].numpy()
+        # Misses carry Open3D's invalid id (2^32 - 1): clipped onto a trailing -1 entry.
+        gid = np.minimum(out["geometry_ids"].numpy().astype(np.intp), self._gid_to_object.size)
+        obj = np.take(np.append(self._gid_to_object, -1), gid).astype(np.int32)
+        if not faces:
+            return t, obj, out["primitive_normals"].numpy()
+        face = np.take(np.append(self.static_face_offset, -1), obj) + out["primitive_ids"].numpy().astype(np.intp)
+        face[obj < 0] = -1
+        return t, obj, face
 
     def inside_room(self, point: np.ndarray) -> bool:
         """True when ``point`` (3,) is inside the room, below the top of the walls."""
         x, y, z = (float(v) for v in point)
         return abs(x) < self.half_width_m and abs(y) < self.half_depth_m and 0.0 < z < self.height_m
 
-    def cast_room_shell(self, origin: np.ndarray, dx: np.ndarray, dy: np.ndarray, dz: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    def cast_room_shell(
+        self, origin: np.ndarray, dx: np.ndarray, dy: np.ndarray, dz: np.ndarray
+    ) -> Tuple[np.ndarray, np.ndarray]:
         """Analytic hits of rays from one ``origin`` (3,) inside the room (see :meth:`inside_room`)
         with the floor and walls only. Directions come as three float32 arrays (N,).
 
@@ -231,7 +267,9 @@ class StageScene:
             t_lo, t_hi = (float(t_k.min()), float(t_k.max())) if per_ray else (float(times), float(times))
             centre, _ = actor_poses(actor.path, 0.5 * (t_lo + t_hi))
             slack = actor.path.speed_mps * 0.5 * (t_hi - t_lo)
-            enter = _cylinder_entry(o[:, 0] - centre[0], o[:, 1] - centre[1], o[:, 2], d[:, 0], d[:, 1], d[:, 2], ACTOR_RADIUS_M + slack)
+            enter = _cylinder_entry(
+                o[:, 0] - centre[0], o[:, 1] - centre[1], o[:, 2], d[:, 0], d[:, 1], d[:, 2], ACTOR_RADIUS_M + slack
+            )
             keep = np.flatnonzero(enter < (best_t if subset is None else best_t[subset]))
             if keep.size == 0:
                 continue
@@ -260,13 +298,14 @@ class StageScene:
         t_s: float,
         best_t: np.ndarray,
         best_obj: np.ndarray,
-        best_normal: np.ndarray,
+        best_face: np.ndarray,
         subsets: Sequence[np.ndarray],
         nthreads: int = 0,
     ) -> None:
         """:meth:`merge_actors` for a camera: every ray starts at ``origin`` (3,) at one time
         ``t_s``; directions are float32 component arrays (N,); ``subsets[k]`` holds the indices
-        of the rays that may see actor ``k``. Works in float32 on the subsets only."""
+        of the rays that may see actor ``k``. Works in float32 on the subsets only and records
+        the global face id hit (see :attr:`actor_face_normals`) in ``best_face``."""
         batches, owners = [], []
         for k, actor in enumerate(self.actors):
             idx = subsets[k]
@@ -290,32 +329,39 @@ class StageScene:
             local[:, 3], local[:, 4], local[:, 5] = np.take(lx, keep), np.take(ly, keep), np.take(gz, keep)
             batches.append(local)
             owners.append((k, idx[keep], c, s))
-        self._apply_actor_hits(batches, owners, best_t, best_obj, best_normal, nthreads)
+        self._apply_actor_hits(batches, owners, best_t, best_obj, best_face, nthreads, faces=True)
 
-    def _apply_actor_hits(self, batches, owners, best_t, best_obj, best_normal, nthreads: int) -> None:
-        """Cast the actor-frame rays of all actors in one call and keep hits nearer than ``best_t``."""
+    def _apply_actor_hits(
+        self, batches, owners, best_t, best_obj, best_out, nthreads: int, faces: bool = False
+    ) -> None:
+        """Cast the actor-frame rays of all actors in one call and keep hits nearer than
+        ``best_t``; ``best_out`` receives stage normals, or global face ids with ``faces``."""
         if not batches:
             return
         out = self._actor_scene.cast_rays(self._o3d.core.Tensor(np.concatenate(batches)), nthreads=nthreads)
         t_all = out["t_hit"].numpy()
-        n_all = out["primitive_normals"].numpy()
+        per_ray = out["primitive_ids"].numpy().astype(np.intp) if faces else out["primitive_normals"].numpy()
+        first_face = len(self.static_face_normals)
         start = 0
         for (k, rows, c, s), batch in zip(owners, batches):
             t = t_all[start : start + len(batch)]
-            n = n_all[start : start + len(batch)]
+            n = per_ray[start : start + len(batch)]
             start += len(batch)
             nearer = t < best_t[rows]
             if not np.any(nearer):
                 continue
             r = rows[nearer]
+            best_t[r] = t[nearer]
+            best_obj[r] = self.first_actor_id + k
+            if faces:
+                best_out[r] = first_face + k * len(self.actor_face_normals) + n[nearer]
+                continue
             cc = c if np.ndim(c) == 0 else c[nearer]
             ss = s if np.ndim(s) == 0 else s[nearer]
             nl = n[nearer]
-            best_t[r] = t[nearer]
-            best_obj[r] = self.first_actor_id + k
-            best_normal[r, 0] = cc * nl[:, 0] - ss * nl[:, 1]
-            best_normal[r, 1] = ss * nl[:, 0] + cc * nl[:, 1]
-            best_normal[r, 2] = nl[:, 2]
+            best_out[r, 0] = cc * nl[:, 0] - ss * nl[:, 1]
+            best_out[r, 1] = ss * nl[:, 0] + cc * nl[:, 1]
+            best_out[r, 2] = nl[:, 2]
 
 
 def _cylinder_entry(ox, oy, oz, dx, dy, dz, radius_m: float) -> np.ndarray:

@@ -30,8 +30,7 @@ _FOCAL, _FOCUS, _TSTOP = (CHANNELS.index(n) for n in ("focal_length_mm", "focus_
 
 
 def stage_rngs(seed: int) -> Tuple[np.random.Generator, np.random.Generator]:
-    """Independent generators for the actors and the dressing of a stage seed (changing how many
-    actors there are does not reshuffle the furniture's random stream, and vice versa)."""
+    """Separate generators for the actors and for the dressing of a stage seed."""
     root = int(seed) % (1 << 64)
     return np.random.default_rng([root, 1]), np.random.default_rng([root, 2])
 
@@ -39,11 +38,15 @@ def stage_rngs(seed: int) -> Tuple[np.random.Generator, np.random.Generator]:
 class Stage:
     """The stage of ``config`` whose shot plan starts at master time ``epoch_ns``.
 
-    ``lighting`` replaces the default key/fill/ambient; ``nthreads`` is passed to Open3D's ray
-    casting (0: all cores).
+    The room is centred on the stage origin: x spans ``width_m``, y spans ``depth_m``, walls rise
+    ``height_m`` from the floor at z = 0 and the top is open. ``lighting`` replaces the default
+    key/fill/ambient; ``nthreads`` is passed to Open3D's ray casting (0: all cores). A keyframe
+    that puts the dolly off its track raises ``ValueError``.
     """
 
-    def __init__(self, config: StageConfig, epoch_ns: int, lighting: Lighting = DEFAULT_LIGHTING, nthreads: int = 0) -> None:
+    def __init__(
+        self, config: StageConfig, epoch_ns: int, lighting: Lighting = DEFAULT_LIGHTING, nthreads: int = 0
+    ) -> None:
         for i, key in enumerate(config.shot):
             if not 0.0 <= key.dolly_m <= config.track_length_m:
                 raise ValueError(

@@ -68,11 +68,11 @@ def test_stalled_packets_are_ignored():
     assert not stalled.accepted[settled:][late[settled:]].any()
     assert model.outliers >= late.sum()
     start = stalled.first_converged()
-    # Stalls of 5-8 ms are within 4 sigma of 2 ms jitter and cannot be told apart; they cost ~15 us.
+    # Stalls of 5-8 ms are within 4 sigma of 2 ms jitter and cannot be told apart; they cost 0-30 us.
     assert (stalled.error_ns[start:] - clean.error_ns[start:]).mean() < 40_000
     assert stalled.p99_abs_error_ns(start) <= clean.p99_abs_error_ns(start) + 60_000
     steady = stalled.error_ns.size // 2
-    assert np.abs(stalled.error_ns[steady:] - clean.error_ns[steady:]).max() < 80_000
+    assert np.abs(stalled.error_ns[steady:] - clean.error_ns[steady:]).max() < 100_000
     # Plain least squares over the same window would sit ~0.8 ms late (3 % x 27.5 ms mean stall).
     sensor, host = stalled_link.sensor_ns[-4096:], stalled_link.host_ns[-4096:]
     exact_last = int(stalled_link.exact_sensor_ns[-1])
@@ -148,7 +148,7 @@ def test_a_clock_step_is_detected_and_the_model_reconverges(link_id, step_ns):
     no_step = simulate(**kwargs)
     reference = _mean_model(no_step)
     run_model(reference, no_step)
-    assert abs(model.outliers - reference.outliers) <= 5
+    assert abs(model.outliers - reference.outliers) <= 10
 
 
 @pytest.mark.parametrize("rate_hz, jitter_ns", [(750.0, 20_000), (100.0, 2_000_000)])

@@ -40,7 +40,8 @@ def test_rays_up_miss_and_horizontal_rays_hit_the_walls(bare_stage: Stage) -> No
     assert hits.distance_m[0] == np.inf and hits.object_id[0] == -1
     np.testing.assert_array_equal(hits.normal_stage[0], 0.0)
     np.testing.assert_allclose(hits.distance_m[1:], [W, W, D, D], atol=1e-5)
-    assert [bare_stage.objects[i].name for i in hits.object_id[1:]] == ["wall_east", "wall_west", "wall_north", "wall_south"]
+    names = [bare_stage.objects[i].name for i in hits.object_id[1:]]
+    assert names == ["wall_east", "wall_west", "wall_north", "wall_south"]
     np.testing.assert_allclose(hits.normal_stage[1:], -d[1:], atol=1e-6)  # normals face the ray
 
 
