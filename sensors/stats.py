@@ -65,17 +65,17 @@ class SensorStats:
     def __init__(
         self,
         name: str,
-        window: int = 512,
+        max_pairs: int = 16384,
         clock_window_s: float = 10.0,
         clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
-        """``window`` stamp pairs spread over about ``clock_window_s`` feed the clock fit, so a
-        750 packet/s LiDAR and a 24 fps camera are both judged over the same span of time."""
+        """The clock fit uses the stamp pairs of the last ``clock_window_s`` (at most ``max_pairs``),
+        so a 750 packet/s LiDAR and a 24 fps camera are judged over the same span of time."""
         self.name = name
         self._lock = threading.Lock()
         self._clock_ns = clock_ns
-        self._pairs: Deque[Tuple[int, int]] = deque(maxlen=window)
-        self._pair_spacing_ns = int(clock_window_s * 1e9 / window)
+        self._pairs: Deque[Tuple[int, int]] = deque(maxlen=max_pairs)
+        self._clock_window_ns = int(clock_window_s * 1e9)
         self._arrivals: Deque[int] = deque(maxlen=8192)
         self._drops: dict = {}
         self.received = 0
@@ -90,8 +90,10 @@ class SensorStats:
         with self._lock:
             self.decoded += 1
             self._arrivals.append(host_ns)
-            if sensor_ns is not None and (not self._pairs or host_ns - self._pairs[-1][1] >= self._pair_spacing_ns):
+            if sensor_ns is not None:
                 self._pairs.append((int(sensor_ns), int(host_ns)))
+                while self._pairs and host_ns - self._pairs[0][1] > self._clock_window_ns:
+                    self._pairs.popleft()
 
     def record_drop(self, reason: str, count: int = 1) -> None:
         """A packet or sample lost: bad bytes, a sequence gap, a queue overflow."""

@@ -150,8 +150,8 @@ class ClockModel:
     ) -> None:
         if delay_model not in DELAY_MODELS:
             raise ValueError(f"delay_model must be one of {DELAY_MODELS}, got {delay_model!r}")
-        if not 4 <= min_samples <= window:
-            raise ValueError(f"need 4 <= min_samples <= window, got min_samples={min_samples}, window={window}")
+        if not 4 <= 4 * min_samples <= window:
+            raise ValueError(f"need 1 <= min_samples <= window / 4, got min_samples={min_samples}, window={window}")
         if refit_every < min_samples or step_min_samples < 2 or reject_sigmas <= 1.345:
             raise ValueError("need refit_every >= min_samples, step_min_samples >= 2 and reject_sigmas > 1.345")
         if min(jitter_floor_ns, converged_error_ns, step_tolerance_sigmas, max_drift_ppm) <= 0 or step_min_span_ns < 0:
@@ -216,8 +216,9 @@ class ClockModel:
 
     @property
     def converged(self) -> bool:
-        """True once the fit's standard error at the newest sample is within ``converged_error_ns``;
-        false again after a step, or if the error grows past 1.5 times that (hysteresis, no flicker)."""
+        """True once the fit's standard error at the newest sample is within ``converged_error_ns``
+        (with a spread measured on at least ``4 * min_samples`` samples); false again during a run of
+        ``step_min_samples`` rejects, after a step, or past 1.5 times that error (hysteresis)."""
         return self._converged
 
     def snapshot(self) -> ClockSnapshot:
@@ -422,9 +423,11 @@ class ClockModel:
 
     def _update_converged(self) -> None:
         error = self._error_estimate()
-        if error is None or self._n < self._min_samples:
-            self._converged = False
-        elif error <= self._converged_error:
+        if error is None or self._n < self._min_samples or self._sigma_n < 4 * self._min_samples:
+            self._converged = False  # a spread measured on a few dozen samples can be off by half
+        elif len(self._pending) >= self._step_min and self._accept_run == 0:
+            self._converged = False  # a run of rejects: the line may no longer describe the clock
+        elif error * (1.0 + 2.0 / math.sqrt(self._sigma_n)) <= self._converged_error:
             self._converged = True
         elif error > 1.5 * self._converged_error:
             self._converged = False

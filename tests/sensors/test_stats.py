@@ -40,12 +40,13 @@ def test_counters_and_rate():
     assert snap.clock is not None and snap.clock.samples == 100
 
 
-def test_clock_pairs_span_the_clock_window_whatever_the_rate():
+def test_clock_fit_uses_the_newest_clock_window():
     now = [0]
-    stats = SensorStats("lidar", window=100, clock_window_s=10.0, clock_ns=lambda: now[0])
-    for i in range(20_000):  # 20 s of a 1 kHz sensor
-        now[0] = i * 1_000_000
-        stats.record_sample(i * 1_000_000, now[0])
+    stats = SensorStats("lidar", clock_window_s=10.0, clock_ns=lambda: now[0])
+    for i in range(2_000):  # 20 s of a 100 Hz sensor that steps its clock by 1 s at 5 s
+        now[0] = i * 10_000_000
+        stats.record_sample(i * 10_000_000 + (1_000_000_000 if i >= 500 else 0), now[0])
     snap = stats.snapshot()
-    assert snap.decoded == 20_000
-    assert snap.clock.samples == 100  # decimated to one pair per 100 ms, the newest 10 s
+    assert snap.decoded == 2_000
+    assert snap.clock.samples == 1_001  # the newest 10 s only, so the old step is forgotten
+    assert snap.clock.jitter_ms < 1e-6 and snap.clock.offset_ms == pytest.approx(-1000.0)

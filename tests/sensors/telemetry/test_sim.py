@@ -99,14 +99,14 @@ def test_decoded_poses_match_the_ground_truth_pure_path():
 
 @pytest.mark.parametrize("jitter_ns, tolerance_ppm", [(0, 0.01), (200_000, 20.0)])
 def test_drift_shows_in_the_driver_clock_fit(jitter_ns, tolerance_ppm):
-    """Over 512 packets (5 s at 100 Hz) the drift is measurable; in 1 s of loopback it is not."""
+    """Over the stats' 10 s clock window (1000 packets) the drift is measurable; in 1 s of loopback it is not."""
     config = sim_stage_config(clock=ClockConfig(offset_ns=800_000, drift_ppm=50.0, jitter_ns=jitter_ns))
     sim = FreedSim(config, dolly_pose_at(EPOCH_NS), EPOCH_NS, seed=8)
     driver = FreedDriver(config, clock_ns=lambda: EPOCH_NS + 30 * NS_PER_S)
     for send_ns, payload in sim.packets_between(EPOCH_NS, EPOCH_NS + 30 * NS_PER_S):
         driver.decode_datagram(payload, send_ns)
     fit = driver.stats.snapshot().clock
-    assert fit is not None and fit.samples == 512
+    assert fit is not None and 995 <= fit.samples <= 1001
     assert fit.drift_ppm == pytest.approx(50.0, abs=tolerance_ppm)
     if jitter_ns:
         assert fit.jitter_ms == pytest.approx(0.2, rel=0.2)
