@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from edge.clock.fit import (
     MAD_TO_SIGMA,
+    ClockMapping,
     LineFit,
     detect_step,
     huber_line_fit,
@@ -21,7 +22,6 @@ from edge.clock.fit import (
 from edge.clock.model import (
     DELAY_MODELS,
     ClockError,
-    ClockMapping,
     ClockModel,
     ClockNotReadyError,
     ClockSnapshot,

@@ -1,4 +1,5 @@
-"""Pure line fitting for clock models: robust spread, Huber line, lower envelope, step test.
+"""Pure line fitting for clock models: robust spread, Huber line, lower envelope, step test, and
+the fitted sensor -> master mapping as an immutable value.
 
 Every function takes plain arrays and returns new values; nothing here keeps state. Callers pass
 stamps *relative to a reference pair* (``x = sensor_ns - sensor_ref_ns``, ``y = offset_ns -
@@ -12,13 +13,15 @@ and intercepts, residuals and spreads are in the unit of ``y``.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
 __all__ = [
     "MAD_TO_SIGMA",
+    "ClockMapping",
     "LineFit",
     "mad",
     "robust_sigma",
@@ -54,6 +57,37 @@ class LineFit:
     def predict(self, x) -> np.ndarray:
         """The line at ``x`` (same unit and reference as the fitted ``x``)."""
         return self.intercept + self.slope * np.asarray(x, dtype=np.float64)
+
+
+class ClockMapping(NamedTuple):
+    """An immutable line ``master_ns = sensor_ns + offset_ref_ns + intercept_ns + slope * (sensor_ns - sensor_ref_ns)``.
+
+    ``sensor_ref_ns`` and ``offset_ref_ns`` (master minus sensor time of the reference pair) are exact
+    integers; ``intercept_ns`` and ``slope`` are the small fitted corrections relative to them.
+    """
+
+    sensor_ref_ns: int
+    offset_ref_ns: int
+    intercept_ns: float
+    slope: float
+
+    def to_master_ns(self, sensor_ns):
+        """Master time (int ns) of sensor time(s) ``sensor_ns`` (int, or an integer numpy array -> int64 array)."""
+        if isinstance(sensor_ns, (np.ndarray, list, tuple)):
+            s = np.asarray(sensor_ns)
+            if s.dtype.kind not in "iu":
+                raise TypeError(f"sensor stamps must be integer ns, got dtype {s.dtype}")
+            s = s.astype(np.int64, copy=False)
+            since = (s - np.int64(self.sensor_ref_ns)).astype(np.float64)
+            correction = np.rint(self.intercept_ns + self.slope * since).astype(np.int64)
+            return s + (correction + np.int64(self.offset_ref_ns))
+        s = operator.index(sensor_ns)
+        return s + self.offset_ref_ns + round(self.intercept_ns + self.slope * float(s - self.sensor_ref_ns))
+
+    @property
+    def drift_ppm(self) -> float:
+        """How fast the sensor clock runs against the master clock, parts per million."""
+        return (1.0 / (1.0 + self.slope) - 1.0) * 1e6
 
 
 def _as_xy(x, y) -> Tuple[np.ndarray, np.ndarray]:

@@ -1,34 +1,31 @@
 """A per-sensor clock model: an online robust fit of sensor time to master time.
 
-Each sample gives a pair (``sensor_ns``, the sensor's own stamp; ``host_ns``, the host's receive
-time on the master clock). ``host_ns - latency_ns - sensor_ns`` plotted against ``sensor_ns`` is a
-line (offset and drift) plus stamp jitter and transport delay. The model keeps that line:
+Each sample is a pair (``sensor_ns``, the sensor's own stamp; ``host_ns``, the host's receive time
+on the master clock). ``host_ns - latency_ns - sensor_ns`` against ``sensor_ns`` is a line (offset
+and drift) plus stamp jitter and transport delay. The model keeps that line:
 
-* gate: a sample further than ``reject_sigmas`` robust spreads from the line is an outlier (a
-  stalled network stack, a wild stamp) and does not enter the fit;
-* fit: least squares over the gated samples of a fixed window, kept as running sums (O(1) per
-  sample); every ``refit_every`` samples a Huber fit (:func:`edge.clock.fit.huber_line_fit`)
-  re-estimates the spread, re-gates the window and moves the reference pair to the newest sample;
-* steps: rejected samples that agree with each other for ``step_min_samples`` samples and
-  ``step_min_span_ns`` of sensor time are a clock step; the old history is dropped, the window is
-  re-seeded with those samples, and the drift measured before the step is kept as a prior on the
-  slope until the new window has measured it as well, so only the offset has to be re-learnt.
+* gate: a sample further from the line than ``reject_sigmas`` prediction spreads is an outlier (a
+  stalled network stack, a wild stamp) and stays out of the fit;
+* fit: least squares over the gated samples of a fixed window, as running sums (O(1) a sample);
+  every ``refit_every`` samples a Huber fit (:func:`edge.clock.fit.huber_line_fit`) of the whole
+  window re-measures the spread, re-gates every sample and moves the reference pair forward;
+* steps: rejects that agree with each other for ``step_min_samples`` samples and ``step_min_span_ns``
+  of sensor time are a clock step. The history is dropped, the window re-seeded with them, and the
+  drift measured before is kept as a prior on the slope, so only the offset is re-learnt.
 
-``delay_model`` decides which line maps sensor time to master time:
+``delay_model`` picks the line that maps sensor time to master time:
 
-* ``"mean"`` (default): the least-squares line. It sits at the *mean* transport delay, so set
-  ``latency_ns`` to the mean delay where it is known. It averages stamp jitter away at
-  1/sqrt(n) and is the lower-error choice whenever the sensor's stamps carry jitter comparable to
-  or larger than the delay's spread (software-stamped sensors, the simulated stage).
+* ``"mean"`` (default): the least-squares line. It sits at the *mean* transport delay (set
+  ``latency_ns`` to that where known) and averages stamp jitter away at 1/sqrt(n): the lower error
+  whenever stamps carry jitter comparable to the delay's spread (software stamps, the sim stage).
 * ``"lower_envelope"``: the minimum-delay line under the gated samples
   (:func:`edge.clock.fit.lower_envelope_fit`). It sits at the *minimum* delay (set ``latency_ns``
-  to that) and is immune to a long tail of delays, but every sample's stamp jitter pushes it down,
-  by about ``3 * jitter`` for a window of a few thousand samples: choose it for hardware-stamped
-  sensors (PTP, GPS PPS) behind a jittery network.
+  to that), ignores any tail of delays, but stamp jitter drags it early by ~3-4 jitter sigmas:
+  for hardware-stamped sensors (PTP, GPS PPS) behind a jittery network.
 
-Integers stay integers: stamps are kept relative to a reference pair, as int64, and only the small
-relative values are ever floats. One thread calls :meth:`ClockModel.observe`; any thread may map
-stamps, which reads one immutable :class:`ClockMapping`.
+Stamps stay integers, relative to a reference pair; only small relative values become floats.
+One thread calls :meth:`ClockModel.observe`; any thread may map stamps (one immutable
+:class:`~edge.clock.fit.ClockMapping` is read).
 """
 
 from __future__ import annotations
@@ -38,13 +35,13 @@ import operator
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Deque, NamedTuple, Optional, Tuple
+from typing import Deque, Optional, Tuple
 
 import numpy as np
 
-from edge.clock.fit import detect_step, huber_line_fit, lower_envelope_fit
+from edge.clock.fit import ClockMapping, detect_step, huber_line_fit, lower_envelope_fit
 
-__all__ = ["DELAY_MODELS", "ClockError", "ClockNotReadyError", "ClockMapping", "ClockSnapshot", "ClockModel"]
+__all__ = ["DELAY_MODELS", "ClockError", "ClockNotReadyError", "ClockSnapshot", "ClockModel"]
 
 DELAY_MODELS = ("mean", "lower_envelope")
 
@@ -59,37 +56,6 @@ class ClockError(Exception):
 
 class ClockNotReadyError(ClockError):
     """A mapping was asked of a clock model that has seen no sample yet."""
-
-
-class ClockMapping(NamedTuple):
-    """An immutable line ``master_ns = sensor_ns + offset_ref_ns + intercept_ns + slope * (sensor_ns - sensor_ref_ns)``.
-
-    ``sensor_ref_ns`` and ``offset_ref_ns`` (master minus sensor time of the reference pair) are exact
-    integers; ``intercept_ns`` and ``slope`` are the small fitted corrections relative to them.
-    """
-
-    sensor_ref_ns: int
-    offset_ref_ns: int
-    intercept_ns: float
-    slope: float
-
-    def to_master_ns(self, sensor_ns):
-        """Master time (int ns) of sensor time(s) ``sensor_ns`` (int, or an integer numpy array -> int64 array)."""
-        if isinstance(sensor_ns, (np.ndarray, list, tuple)):
-            s = np.asarray(sensor_ns)
-            if s.dtype.kind not in "iu":
-                raise TypeError(f"sensor stamps must be integer ns, got dtype {s.dtype}")
-            s = s.astype(np.int64, copy=False)
-            since = (s - np.int64(self.sensor_ref_ns)).astype(np.float64)
-            correction = np.rint(self.intercept_ns + self.slope * since).astype(np.int64)
-            return s + (correction + np.int64(self.offset_ref_ns))
-        s = operator.index(sensor_ns)
-        return s + self.offset_ref_ns + round(self.intercept_ns + self.slope * float(s - self.sensor_ref_ns))
-
-    @property
-    def drift_ppm(self) -> float:
-        """How fast the sensor clock runs against the master clock, parts per million."""
-        return (1.0 / (1.0 + self.slope) - 1.0) * 1e6
 
 
 @dataclass(frozen=True)
@@ -308,22 +274,25 @@ class ClockModel:
         head = self._head
         if self._count == self.window:
             if self._ok[head]:
-                self._sum(float(self._x[head]), float(self._y[head]), -1)
+                xo, yo = float(self._x[head]), float(self._y[head])
+                self._sx -= xo
+                self._sy -= yo
+                self._sxx -= xo * xo
+                self._sxy -= xo * yo
+                self._n -= 1
         else:
             self._count += 1
         self._x[head] = x
         self._y[head] = y
         self._ok[head] = ok
-        self._head = (head + 1) % self.window
+        self._head = head + 1 if head + 1 < self.window else 0
         if ok:
-            self._sum(float(x), float(y), 1)
-
-    def _sum(self, xf: float, yf: float, sign: int) -> None:
-        self._sx += sign * xf
-        self._sy += sign * yf
-        self._sxx += sign * xf * xf
-        self._sxy += sign * xf * yf
-        self._n += sign
+            xf, yf = float(x), float(y)
+            self._sx += xf
+            self._sy += yf
+            self._sxx += xf * xf
+            self._sxy += xf * yf
+            self._n += 1
 
     def _slope_prior(self) -> Tuple[float, float]:
         """The drift measured before a step, else a weak prior that clocks are within ``max_drift_ppm``
@@ -393,15 +362,16 @@ class ClockModel:
             self._solve_sums()
         self._since_refit = 0
         self._refit_interval = min(self._refit_every, max(self._min_samples, m // 2))
-        if self.delay_model == "lower_envelope" and self._n:
-            self._publish(*self._envelope(xf, yf))
-        else:
-            self._publish(self._a, self._b)
+        self._publish_fit(xf, yf)
 
-    def _envelope(self, xf: np.ndarray, yf: np.ndarray) -> Tuple[float, float]:
-        # Let the envelope choose its slope only as far as the centre fit is unsure of it.
-        half = max(4.0 * self._slope_error(), 1e-9)
-        return lower_envelope_fit(xf, yf, slope_bounds=(self._b - half, self._b + half))
+    def _publish_fit(self, xf: np.ndarray, yf: np.ndarray) -> None:
+        """Publish the line of the delay model, fitted to the gated samples ``xf``, ``yf``."""
+        a, b = self._a, self._b
+        if self.delay_model == "lower_envelope" and xf.size:
+            # Let the envelope choose its slope only as far as the centre fit is unsure of it.
+            half = max(4.0 * self._slope_error(), 1e-9)
+            a, b = lower_envelope_fit(xf, yf, slope_bounds=(self._b - half, self._b + half))
+        self._publish(a, b)
 
     def _publish(self, a: float, b: float) -> None:
         self._mapping = ClockMapping(self._s_ref, self._y_ref, a, b)
@@ -448,18 +418,12 @@ class ClockModel:
             return  # no cluster, or one inside the gate: not a step
         agree = [p for p in pending if abs(p[2] - size) <= tolerance]
         # The drift does not change when a clock steps: carry the slope and how well it was known.
-        prior = (self._b, self._denom)
-        sigma_before = self._sigma
-        self._reset_history(prior)
-        self._sigma = sigma_before
+        self._reset_history((self._b, self._denom))  # keeps the spread: jitter does not step either
         self.steps += 1
         self.outliers -= len(agree)
         self._s_ref, self._y_ref = agree[-1][0], agree[-1][1]
         for s, offset, _ in agree:
             self._add(s - self._s_ref, offset - self._y_ref, True)
         self._solve_sums()
-        if self.delay_model == "lower_envelope":
-            xs, ys, _ = self._ordered()
-            self._publish(*self._envelope(xs.astype(np.float64), ys.astype(np.float64)))
-        else:
-            self._publish(self._a, self._b)
+        xs, ys, _ = self._ordered()
+        self._publish_fit(xs.astype(np.float64), ys.astype(np.float64))

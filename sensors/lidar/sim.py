@@ -15,6 +15,7 @@ packets come out whatever windows they are asked for in.
 
 from __future__ import annotations
 
+import queue
 import socket
 import threading
 import time
@@ -262,9 +263,11 @@ class VelodyneSender:
     """Sends a :class:`VelodyneSim`'s packets over UDP at their master times (``time.time_ns()``).
 
     Send times come from the sim's schedule, not from sleeping a period after each packet, so
-    there is no cumulative drift; packets are computed a little ahead in chunks. ``sent`` counts
-    packets sent; ``skipped`` those given up on after the sender fell more than ``max_lag_ns``
-    behind (a machine too slow for real time); ``send_errors`` failed ``sendto`` calls.
+    there is no cumulative drift. A producer thread ray-casts packets up to ``lookahead_ns``
+    ahead in small chunks, so the sending thread only sleeps and sends and each packet leaves
+    on time, as a real sensor's do. ``sent`` counts packets sent; ``skipped`` those given up on
+    after the sender fell more than ``max_lag_ns`` behind (a machine too slow for real time);
+    ``send_errors`` failed ``sendto`` calls.
     """
 
     def __init__(
@@ -272,38 +275,56 @@ class VelodyneSender:
         sim: VelodyneSim,
         host: str,
         port: int,
-        lookahead_ns: int = 20_000_000,
+        lookahead_ns: int = 40_000_000,
+        chunk_ns: int = 10_000_000,
         max_lag_ns: int = 500_000_000,
     ) -> None:
         self.sim, self.host, self.port = sim, host, int(port)
-        self.lookahead_ns, self.max_lag_ns = int(lookahead_ns), int(max_lag_ns)
+        self.lookahead_ns, self.chunk_ns, self.max_lag_ns = int(lookahead_ns), int(chunk_ns), int(max_lag_ns)
         self.sent = 0
         self.skipped = 0
         self.send_errors = 0
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._queue: "queue.Queue[List[Tuple[int, bytes]]]" = queue.Queue(maxsize=max(1, self.lookahead_ns // self.chunk_ns))
+        self._threads: List[threading.Thread] = []
         self._sock: Optional[socket.socket] = None
 
     def start(self) -> "VelodyneSender":
-        if self._thread is None:
+        if not self._threads:
             self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self._thread = threading.Thread(target=self._run, name=f"sim-{self.sim.config.name}", daemon=True)
-            self._thread.start()
+            name = self.sim.config.name
+            self._threads = [
+                threading.Thread(target=self._produce, name=f"sim-{name}-cast", daemon=True),
+                threading.Thread(target=self._send, name=f"sim-{name}-send", daemon=True),
+            ]
+            for thread in self._threads:
+                thread.start()
         return self
 
-    def _run(self) -> None:
-        assert self._sock is not None
+    def _produce(self) -> None:
         cursor = max(time.time_ns(), self.sim.epoch_ns)
         while not self._stop.is_set():
             now = time.time_ns()
             if now - cursor > self.max_lag_ns:
-                skipped = self.sim.packet_indices_between(cursor, now)
-                self.skipped += int(skipped.size)
+                self.skipped += int(self.sim.packet_indices_between(cursor, now).size)
                 cursor = now
-            if cursor - now > self.lookahead_ns and self._stop.wait((cursor - now - self.lookahead_ns) / 1e9):
-                return
-            end = cursor + self.lookahead_ns
-            for send_ns, payload in self.sim.packets_between(cursor, end):
+            chunk = self.sim.packets_between(cursor, cursor + self.chunk_ns)
+            cursor += self.chunk_ns
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(chunk, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def _send(self) -> None:
+        assert self._sock is not None
+        while not self._stop.is_set():
+            try:
+                chunk = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            for send_ns, payload in chunk:
                 delay_ns = send_ns - time.time_ns()
                 if delay_ns > 0 and self._stop.wait(delay_ns / 1e9):
                     return
@@ -312,12 +333,11 @@ class VelodyneSender:
                     self.sent += 1
                 except OSError:
                     self.send_errors += 1
-            cursor = end
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
+        for thread in self._threads:
+            thread.join(timeout=2.0)
         if self._sock is not None:
             self._sock.close()
 

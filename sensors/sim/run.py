@@ -8,6 +8,7 @@ or nothing: if one emitter fails, those already started are stopped and the erro
 
 from __future__ import annotations
 
+import multiprocessing
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
@@ -16,6 +17,8 @@ from config.models import RigConfig
 from sensors.errors import SensorError, SensorOpenError
 
 __all__ = ["SimulatedStage", "LtcTap"]
+
+_CHILD_START_TIMEOUT_S = 60.0
 
 
 class LtcTap:
@@ -47,6 +50,10 @@ class SimulatedStage:
     camera sim feeds (None: no camera). ``timecode_driver``: a
     :class:`~sensors.timecode.driver.TimecodeDriver` that hears the LTC too (None: nobody).
     ``ports``: sensor name -> UDP port, overriding the profile (tests let drivers bind port 0).
+    ``udp_in_subprocess``: run the LiDAR and FreeD emitters in a process of their own, as real
+    sensors are separate devices: their packets then leave on time whatever this process (the
+    drivers, the camera's renderer) is doing. The child builds the same stage from the same
+    profile, seed and epoch, so it plays the same ground truth.
     """
 
     def __init__(
@@ -56,6 +63,7 @@ class SimulatedStage:
         camera_driver: Any = None,
         timecode_driver: Any = None,
         ports: Optional[Mapping[str, int]] = None,
+        udp_in_subprocess: bool = False,
     ) -> None:
         from sensors.sim.stage import Stage
 
@@ -65,22 +73,15 @@ class SimulatedStage:
         self._camera_driver = camera_driver
         self._timecode_driver = timecode_driver
         self._ports = dict(ports or {})
+        self._udp_in_subprocess = udp_in_subprocess
         self._running: List[Tuple[str, Any]] = []
 
     def _emitters(self) -> List[Tuple[str, Callable[[], Any]]]:
-        from sensors.lidar.sim import VelodyneSender, VelodyneSim
-        from sensors.telemetry.sim import FreedSender, FreedSim
-
-        seed = self.rig.stage.seed
         out: List[Tuple[str, Callable[[], Any]]] = []
-        for i, cfg in enumerate(self.rig.lidars):
-            port = self._ports.get(cfg.name, cfg.port)
-            out.append((cfg.name, lambda c=cfg, p=port, s=seed + 101 * (i + 1): VelodyneSender(
-                VelodyneSim(c, self.stage, self.epoch_ns, seed=s), c.host, p).start()))
-        for i, cfg in enumerate(self.rig.telemetry):
-            port = self._ports.get(cfg.name, cfg.port)
-            out.append((cfg.name, lambda c=cfg, p=port, s=seed + 211 * (i + 1): FreedSender(
-                FreedSim(c, self.stage.rig_state, self.epoch_ns, seed=s), c.host, p).start()))
+        if self._udp_in_subprocess and (self.rig.lidars or self.rig.telemetry):
+            out.append(("udp sensors", lambda: _UdpEmitterProcess(self.rig, self.epoch_ns, self._ports).start()))
+        else:
+            out.extend(_udp_emitters(self.rig, self.stage, self.epoch_ns, self._ports))
         if self._camera_driver is not None:
             out.append((self.rig.camera.name, self._start_camera))
         return out
@@ -110,7 +111,10 @@ class SimulatedStage:
         """Packets (LiDAR, FreeD) or frames (camera) each emitter has put on the wire so far."""
         out: Dict[str, int] = {}
         for name, emitter in self._running:
-            out[name] = int(getattr(emitter, "sent", getattr(emitter, "frames_sent", 0)))
+            if isinstance(emitter, _UdpEmitterProcess):
+                out.update(emitter.sent())
+            else:
+                out[name] = int(getattr(emitter, "sent", getattr(emitter, "frames_sent", 0)))
         return out
 
     def errors(self) -> Dict[str, str]:
@@ -132,3 +136,89 @@ class SimulatedStage:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _udp_emitters(rig: RigConfig, stage: Any, epoch_ns: int, ports: Mapping[str, int]) -> List[Tuple[str, Callable[[], Any]]]:
+    """(name, start) for every LiDAR and FreeD sender of ``rig``; each seeded from the stage seed."""
+    from sensors.lidar.sim import VelodyneSender, VelodyneSim
+    from sensors.telemetry.sim import FreedSender, FreedSim
+
+    seed = rig.stage.seed
+    out: List[Tuple[str, Callable[[], Any]]] = []
+    for i, cfg in enumerate(rig.lidars):
+        port = ports.get(cfg.name, cfg.port)
+        out.append((cfg.name, lambda c=cfg, p=port, s=seed + 101 * (i + 1): VelodyneSender(
+            VelodyneSim(c, stage, epoch_ns, seed=s), c.host, p).start()))
+    for i, cfg in enumerate(rig.telemetry):
+        port = ports.get(cfg.name, cfg.port)
+        out.append((cfg.name, lambda c=cfg, p=port, s=seed + 211 * (i + 1): FreedSender(
+            FreedSim(c, stage.rig_state, epoch_ns, seed=s), c.host, p).start()))
+    return out
+
+
+def _udp_child(rig_json: str, epoch_ns: int, ports: Dict[str, int], conn: Any, stop: Any, counters: Dict[str, Any]) -> None:
+    """Body of the emitter process: start every UDP sender, report, keep the counters, stop on ``stop``."""
+    import sys
+
+    from sensors.sim.stage import Stage
+
+    # Senders sleep until each packet's time while the ray caster computes ahead: a short GIL
+    # switch interval (default 5 ms) lets them wake on time.
+    sys.setswitchinterval(0.0002)
+    rig = RigConfig.model_validate_json(rig_json)
+    running: List[Tuple[str, Any]] = []
+    try:
+        stage = Stage.from_rig(rig, epoch_ns)
+        for name, start in _udp_emitters(rig, stage, epoch_ns, ports):
+            running.append((name, start()))
+    except Exception as err:  # noqa: BLE001 - reported to the parent, which raises it
+        conn.send(("error", f"{type(err).__name__}: {err}"))
+        for _, sender in reversed(running):
+            sender.close()
+        return
+    conn.send(("ok", ""))
+    try:
+        while not stop.wait(0.2):
+            for name, sender in running:
+                counters[name].value = sender.sent
+    finally:
+        for _, sender in reversed(running):
+            sender.close()
+
+
+class _UdpEmitterProcess:
+    """The UDP emitters running in a child process (spawned: safe beside GStreamer's threads)."""
+
+    def __init__(self, rig: RigConfig, epoch_ns: int, ports: Mapping[str, int]) -> None:
+        self._ctx = multiprocessing.get_context("spawn")
+        names = [c.name for c in [*rig.lidars, *rig.telemetry]]
+        self._counters = {name: self._ctx.Value("q", 0) for name in names}
+        self._stop = self._ctx.Event()
+        self._parent_conn, child_conn = self._ctx.Pipe(duplex=False)
+        self._process = self._ctx.Process(
+            target=_udp_child,
+            args=(rig.model_dump_json(), int(epoch_ns), dict(ports), child_conn, self._stop, self._counters),
+            name="onset-sim-udp",
+            daemon=True,
+        )
+
+    def start(self) -> "_UdpEmitterProcess":
+        self._process.start()
+        if not self._parent_conn.poll(_CHILD_START_TIMEOUT_S):
+            self.close()
+            raise SensorOpenError(f"the UDP sensor emitters did not start within {_CHILD_START_TIMEOUT_S:.0f} s")
+        status, message = self._parent_conn.recv()
+        if status != "ok":
+            self.close()
+            raise SensorOpenError(f"the UDP sensor emitters failed to start: {message}")
+        return self
+
+    def sent(self) -> Dict[str, int]:
+        return {name: int(value.value) for name, value in self._counters.items()}
+
+    def close(self) -> None:
+        self._stop.set()
+        self._process.join(timeout=5.0)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout=2.0)
