@@ -60,7 +60,8 @@ class LineFit:
 
 
 class ClockMapping(NamedTuple):
-    """An immutable line ``master_ns = sensor_ns + offset_ref_ns + intercept_ns + slope * (sensor_ns - sensor_ref_ns)``.
+    """An immutable sensor -> master line:
+    ``master_ns = sensor_ns + offset_ref_ns + intercept_ns + slope * (sensor_ns - sensor_ref_ns)``.
 
     ``sensor_ref_ns`` and ``offset_ref_ns`` (master minus sensor time of the reference pair) are exact
     integers; ``intercept_ns`` and ``slope`` are the small fitted corrections relative to them.
@@ -147,8 +148,8 @@ def weighted_line_fit(
 def resistant_line(x, y) -> Tuple[float, float]:
     """Tukey's three-group resistant line ``(a, b)``: medians of the outer thirds set the slope.
 
-    Unaffected by up to about a sixth of the points being arbitrarily wrong, including wild ``x``;
-    the starting point for reweighting.
+    Up to about a sixth of the points may be arbitrarily wrong, wild ``x`` included: they shift the
+    medians a little but cannot lever the line. The starting point for reweighting.
     """
     xa, ya = _as_xy(x, y)
     n = xa.size

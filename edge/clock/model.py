@@ -45,8 +45,9 @@ __all__ = ["DELAY_MODELS", "ClockError", "ClockNotReadyError", "ClockSnapshot", 
 
 DELAY_MODELS = ("mean", "lower_envelope")
 
-# Stamps further than this from the reference pair (about 53 days) cannot be held as int64
-# products or exact floats; such a sample is treated as an outlier until a step re-references.
+# Stamps this far from the reference pair (~146 years) would overflow the int64 window; such a
+# sample is an outlier, seen only by the step test (which re-references if the clock really jumped).
+# Within it, float64 of the relative values stays exact to 1 ns for 104 days.
 _WILD_NS = 1 << 62
 
 
@@ -65,7 +66,8 @@ class ClockSnapshot:
     ``offset_ns`` is master minus sensor time at the newest sample's sensor time; ``drift_ppm`` the
     sensor clock's rate error; ``residual_jitter_ns`` the robust spread (1.4826 MAD) of the samples
     about the fit; ``error_estimate_ns`` and ``drift_error_ppm`` the fit's own standard errors of the
-    mapping at the newest sample and of the drift.
+    mapping at the newest sample and of the drift; ``window_samples`` the gated samples in the fit;
+    ``outliers`` the samples judged outside the gate (clock-step samples excluded).
     Fields are None until the model has the data for them.
     """
 
@@ -116,8 +118,8 @@ class ClockModel:
     ) -> None:
         if delay_model not in DELAY_MODELS:
             raise ValueError(f"delay_model must be one of {DELAY_MODELS}, got {delay_model!r}")
-        if not 4 <= 4 * min_samples <= window:
-            raise ValueError(f"need 1 <= min_samples <= window / 4, got min_samples={min_samples}, window={window}")
+        if not 4 <= min_samples <= window // 4:
+            raise ValueError(f"need 4 <= min_samples <= window / 4, got min_samples={min_samples}, window={window}")
         if refit_every < min_samples or step_min_samples < 2 or reject_sigmas <= 1.345:
             raise ValueError("need refit_every >= min_samples, step_min_samples >= 2 and reject_sigmas > 1.345")
         if min(jitter_floor_ns, converged_error_ns, step_tolerance_sigmas, max_drift_ppm) <= 0 or step_min_span_ns < 0:

@@ -58,19 +58,21 @@ def simulate(
     period_ns = 1e9 / rate_hz
     ticks = np.arange(n) * period_ns + rng.normal(0.0, 0.02 * period_ns, n)
     master = EPOCH_NS + 1_000_000_000 + np.rint(ticks).astype(np.int64)
-    clock = DriftingClock(ClockConfig(offset_ns=offset_ns, drift_ppm=drift_ppm, jitter_ns=jitter_ns), EPOCH_NS, int(clock_seed.generate_state(1)[0]))
+    config = ClockConfig(offset_ns=offset_ns, drift_ppm=drift_ppm, jitter_ns=jitter_ns)
+    clock = DriftingClock(config, EPOCH_NS, int(clock_seed.generate_state(1)[0]))
     exact = clock.sensor_ns_exact(master)
     stamped = clock.sensor_ns(master)
     jump = np.zeros(n, dtype=np.int64)
     for at_s, step_ns in steps:
         jump[int(at_s * rate_hz):] += step_ns
-    delay = delay_min_ns + rng.gamma(delay_shape, delay_scale_ns, n) if delay_scale_ns > 0 else np.full(n, delay_min_ns)
+    jitter = rng.gamma(delay_shape, delay_scale_ns, n) if delay_scale_ns > 0 else np.zeros(n)
+    delay = delay_min_ns + jitter
     stalled = rng.random(n) < stall_fraction
     delay = delay + np.where(stalled, rng.uniform(outlier_ns[0], outlier_ns[1], n), 0.0)
     host = master + np.rint(delay).astype(np.int64)
-    for at_s, duration_s in stalls:
+    for at_s, held_s in stalls:
         start = int(master[0] + at_s * 1e9)
-        end = start + int(duration_s * 1e9)
+        end = start + int(held_s * 1e9)
         held = (master >= start) & (master < end)
         host[held] = end + np.rint(delay[held]).astype(np.int64)
         stalled |= held

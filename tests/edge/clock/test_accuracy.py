@@ -8,8 +8,6 @@ is of the clock itself, which is what a fit over many samples can recover.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -51,8 +49,8 @@ def test_fifty_ppm_two_ms_jitter_aligns_within_half_a_millisecond_p99(rate_hz, d
     assert snap.residual_jitter_ns == pytest.approx(_true_jitter_ns(link), rel=0.08)
     assert snap.residual_jitter_ns == pytest.approx(2_000_000, rel=0.08)  # the stamps' jitter dominates
     assert abs(snap.drift_ppm - 50.0) <= 4 * snap.drift_error_ppm
-    if rate_hz == 100.0:  # 4096 samples span 41 s at 100 Hz (at 750 Hz only 5.5 s)
-        assert snap.drift_error_ppm < 3.0 and abs(snap.drift_ppm - 50.0) < 6.0
+    if rate_hz == 100.0:  # 4096 samples span 41 s at 100 Hz (at 750 Hz only 5.5 s: ~20 ppm)
+        assert snap.drift_error_ppm < 3.0
 
 
 def test_stalled_packets_are_ignored():
