@@ -31,6 +31,9 @@ __all__ = [
     "LensState",
     "TelemetrySample",
     "TimecodeSample",
+    "SyncStatus",
+    "SensorSync",
+    "FusedFrame",
     "quat_to_matrix",
     "matrix_to_quat",
     "rotation_from_pan_tilt_roll",
@@ -317,3 +320,60 @@ class TimecodeSample:
 
     timecode: Timecode
     stamp: Stamp
+
+
+class SyncStatus(str, enum.Enum):
+    """How a sensor contributed to a fused frame."""
+
+    OK = "ok"  # samples on both sides of the frame time, within the deadline
+    LATE = "late"  # the newest sample is older than the frame time: held or extrapolated
+    MISSING = "missing"  # nothing usable from this sensor for this frame
+    UNSYNCED = "unsynced"  # its clock model has not converged yet
+
+
+@dataclass(frozen=True)
+class SensorSync:
+    """One sensor's part in a fused frame.
+
+    ``gap_ms``: frame time minus the time of the newest sample used (master clock; positive
+    when the sample is older). ``residual_jitter_ms``: that sensor's clock-model jitter.
+    """
+
+    sensor: str
+    status: SyncStatus
+    gap_ms: float
+    residual_jitter_ms: float
+
+
+@dataclass(frozen=True)
+class FusedFrame:
+    """A camera frame that knows its depth, pose, lens and timecode, on the master clock.
+
+    ``t_ns``: exposure mid-time on the master clock. ``rgb`` (H,W,3) uint8. ``depth_m`` (H,W)
+    float32, distance along the optical axis, NaN where no LiDAR point landed (REP-118).
+    ``pose``: ``T_stage_rig`` at ``t_ns``. ``K`` (3,3) and ``distortion`` (k1,k2,p1,p2,k3): the
+    intrinsics the depth was projected with. ``points_used``: LiDAR points that reached the depth map.
+    """
+
+    frame_index: int
+    t_ns: int
+    timecode: Optional[Timecode]
+    rgb: np.ndarray
+    depth_m: np.ndarray
+    pose: Optional[RigPose]
+    lens: Optional[LensState]
+    K: np.ndarray
+    distortion: tuple
+    sync: tuple = ()
+    points_used: int = 0
+
+    def sync_of(self, sensor: str) -> Optional[SensorSync]:
+        for entry in self.sync:
+            if entry.sensor == sensor:
+                return entry
+        return None
+
+    @property
+    def complete(self) -> bool:
+        """True when every sensor was in sync for this frame."""
+        return all(entry.status is SyncStatus.OK for entry in self.sync)
