@@ -1,0 +1,43 @@
+"""The fused-frame stream: :class:`~sensors.vocabulary.FusedFrame` over ZeroMQ to other processes.
+
+:class:`FusedFramePublisher` (PUB, never blocks the node) sends each frame as one multipart message
+in the versioned format of :mod:`edge.stream.wire` (a JSON header, then the arrays' own bytes,
+without a copy); :class:`FusedFrameSubscriber` (SUB) receives them without a copy, counting frames
+it lost (sequence gaps) and messages it rejected. See DESIGN.md, Data flow.
+"""
+
+from __future__ import annotations
+
+from edge.stream.errors import (
+    FrameContractError,
+    StreamBindError,
+    StreamClosedError,
+    StreamError,
+    WireError,
+    WireFormatError,
+    WireVersionError,
+)
+from edge.stream.publisher import DEFAULT_ENDPOINT, FusedFramePublisher, check_bind_endpoint
+from edge.stream.subscriber import FusedFrameSubscriber
+from edge.stream.wire import MAGIC, MAX_HEADER_BYTES, WIRE_MINOR, WIRE_VERSION, WireMeta, decode_frame, encode_frame
+
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "MAGIC",
+    "MAX_HEADER_BYTES",
+    "WIRE_MINOR",
+    "WIRE_VERSION",
+    "FrameContractError",
+    "FusedFramePublisher",
+    "FusedFrameSubscriber",
+    "StreamBindError",
+    "StreamClosedError",
+    "StreamError",
+    "WireError",
+    "WireFormatError",
+    "WireMeta",
+    "WireVersionError",
+    "check_bind_endpoint",
+    "decode_frame",
+    "encode_frame",
+]

@@ -1,0 +1,132 @@
+"""Each sensor's stamps onto the master clock: one :class:`edge.clock.ClockModel` per sensor.
+
+:class:`SensorTiming` feeds a sensor's (sensor stamp, host receive stamp) pairs to its clock model
+and maps sensor times (one, or a whole sweep's per-point times) to master time. A sensor without
+a clock of its own (``sensor_ns`` None) is placed at its host receive time minus its latency.
+
+:class:`FrameTiming` does the same for a camera, and first puts each frame's stamp on the camera's
+own frame schedule: frame ``k`` is exposed ``k / fps`` after frame 0 *on the camera's clock*, so a
+second clock model fits the stamps against that schedule and the frame's de-jittered stamp is the
+fitted line at ``k / fps``. Both models see the same stamps, so the stamps' jitter that biases the
+one cancels in the other; what is left is the host-delay noise of the mapping. A frame whose
+stamp disagrees with the schedule by more than a quarter frame (a restarted pipeline, a skipped
+index) is taken at its raw stamp until the schedule model has re-learnt the step.
+
+:class:`TimecodeTiming` maps timecode (ns since the midnight label) to master time and back, for
+frames that reach the synchronizer without a timecode of their own.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Optional
+
+import numpy as np
+
+from edge.clock import ClockModel, ClockSnapshot
+from edge.sync.config import SensorClockConfig
+from sensors.timecode.smpte import frames_per_day, frames_to_timecode
+from sensors.vocabulary import NS_PER_S, FrameRate, Timecode
+
+__all__ = ["SensorTiming", "FrameTiming", "TimecodeTiming"]
+
+
+class SensorTiming:
+    """One sensor's clock model and latency (see the module docstring)."""
+
+    def __init__(self, name: str, config: SensorClockConfig) -> None:
+        self.name = name
+        self.latency_ns = int(config.latency_ns)
+        self.model = ClockModel(
+            name,
+            window=config.window,
+            delay_model=config.delay_model,
+            latency_ns=self.latency_ns,
+            converged_error_ns=config.converged_error_ns,
+        )
+        self.host_stamped = False  # set once a sample came without a sensor clock
+
+    def observe(self, sensor_ns: Optional[int], host_ns: int) -> None:
+        """Feed one stamp pair (nothing to learn when the sensor has no clock)."""
+        if sensor_ns is None:
+            self.host_stamped = True
+            return
+        self.model.observe(int(sensor_ns), int(host_ns))
+
+    def to_master_ns(self, sensor_ns):
+        """Master time(s) of sensor time(s): an int, or an int64 array."""
+        return self.model.to_master_ns(sensor_ns)
+
+    def host_to_master_ns(self, host_ns: int) -> int:
+        """Master time of a sample the sensor did not stamp: its arrival less the latency."""
+        return int(host_ns) - self.latency_ns
+
+    @property
+    def converged(self) -> bool:
+        """True when the clock model's error is within its bound (always, for host-stamped sensors)."""
+        return self.model.converged or (self.host_stamped and self.model.observed == 0)
+
+    @property
+    def residual_jitter_ns(self) -> float:
+        jitter = self.model.residual_jitter_ns
+        return 0.0 if jitter is None else float(jitter)
+
+    def snapshot(self) -> ClockSnapshot:
+        return self.model.snapshot()
+
+
+class FrameTiming(SensorTiming):
+    """A camera's timing: stamps de-jittered onto its frame schedule, then mapped (module docstring)."""
+
+    def __init__(self, name: str, config: SensorClockConfig, fps: Fraction, dejitter: bool = True) -> None:
+        super().__init__(name, config)
+        self.fps = Fraction(fps)
+        self.dejitter = bool(dejitter)
+        self.schedule = ClockModel(f"{name}:schedule", window=config.window)
+        self.off_schedule = 0  # frames taken at their raw stamp because they left the schedule
+
+    def schedule_ns(self, frame_index: int) -> int:
+        """``frame_index / fps`` in ns (nearest integer), the frame's place on the camera's clock."""
+        num, den = self.fps.numerator, self.fps.denominator
+        return (2 * int(frame_index) * NS_PER_S * den + num) // (2 * num)
+
+    def frame_master_ns(self, frame_index: int, sensor_ns: Optional[int], host_ns: int) -> int:
+        """Observe one frame's stamps and return its exposure mid-time on the master clock."""
+        if sensor_ns is None:
+            self.observe(None, host_ns)
+            return self.host_to_master_ns(host_ns)
+        stamp = int(sensor_ns)
+        self.model.observe(stamp, int(host_ns))
+        if not self.dejitter:
+            return int(self.model.to_master_ns(stamp))
+        place = self.schedule_ns(frame_index)
+        self.schedule.observe(place, stamp)
+        smooth = int(self.schedule.to_master_ns(place))
+        quarter_frame_ns = NS_PER_S * self.fps.denominator // (4 * self.fps.numerator)
+        if self.schedule.observed < 4 or abs(smooth - stamp) > quarter_frame_ns:
+            if self.schedule.observed >= 4:
+                self.off_schedule += 1
+            smooth = stamp
+        return int(self.model.to_master_ns(smooth))
+
+
+class TimecodeTiming(SensorTiming):
+    """Timecode (ns since the midnight label at the exact rate) to master time and back."""
+
+    def __init__(self, name: str, config: SensorClockConfig, rate: FrameRate) -> None:
+        super().__init__(name, config)
+        self.rate = rate
+
+    def timecode_at(self, master_ns: int) -> Optional[Timecode]:
+        """The label of the timecode frame starting nearest ``master_ns`` (as a timecode stamper
+        labels a video frame), or None before the first timecode sample."""
+        last = self.model.snapshot().last_sensor_ns
+        if self.model.mapping is None or last is None:
+            return None
+        # The mapping is the identity plus a slowly drifting offset: two fixed-point steps invert it.
+        guess = int(master_ns) - (int(self.model.to_master_ns(int(last))) - int(last))
+        guess -= int(self.model.to_master_ns(guess)) - int(master_ns)
+        num, den, _ = self.rate.value
+        frames = (2 * guess * num + den * NS_PER_S) // (2 * den * NS_PER_S)
+        return frames_to_timecode(int(frames) % frames_per_day(self.rate), self.rate)
+
