@@ -84,7 +84,10 @@ def bag_is_complete(bag_dir: Path, file_name: str) -> bool:
 
 def _records(f: BinaryIO, size: int) -> Iterator[Tuple[int, int, bytes]]:
     """(offset, opcode, body) of each whole top-level record; stops at a record cut short."""
-    if f.read(8) != _MAGIC:
+    magic = f.read(8)
+    if magic != _MAGIC:
+        if _MAGIC.startswith(magic):
+            return  # killed before the header reached the disk: an empty bag
         raise RecoveryError("not an MCAP file (bad magic at the start)")
     offset = 8
     while offset + 9 <= size:

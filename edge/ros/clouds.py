@@ -89,7 +89,7 @@ def cloud_to_msg(cloud: PointCloud, stamp_ns: int, point_t_ns: np.ndarray, frame
         PointField(name=name, offset=CLOUD_DTYPE.fields[name][1], datatype=_TYPE_OF_KIND[CLOUD_DTYPE.fields[name][0].str[1:]], count=1)
         for name in CLOUD_DTYPE.names
     ]
-    return PointCloud2(
+    msg = PointCloud2(
         header=header(stamp_ns, frame_id),
         height=1,
         width=n,
@@ -97,9 +97,10 @@ def cloud_to_msg(cloud: PointCloud, stamp_ns: int, point_t_ns: np.ndarray, frame
         is_bigendian=False,
         point_step=CLOUD_DTYPE.itemsize,
         row_step=CLOUD_DTYPE.itemsize * n,
-        data=bytes_into_msg(points.view(np.uint8)),
         is_dense=bool(np.isfinite(xyz).all()),
     )
+    msg.data = bytes_into_msg(points.view(np.uint8))  # after construction: the constructor would copy again
+    return msg
 
 
 def _layout(msg: PointCloud2) -> Dict[str, Tuple[int, str, int]]:

@@ -83,15 +83,9 @@ def image_to_msg(frame: ImageFrame, stamp_ns: int, frame_id: str) -> Image:
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"frame.rgb must be (H, W, 3) uint8, got {rgb.shape} {rgb.dtype}")
     height, width = int(rgb.shape[0]), int(rgb.shape[1])
-    return Image(
-        header=header(stamp_ns, frame_id),
-        height=height,
-        width=width,
-        encoding="rgb8",
-        is_bigendian=0,
-        step=width * 3,
-        data=bytes_into_msg(rgb),
-    )
+    msg = Image(header=header(stamp_ns, frame_id), height=height, width=width, encoding="rgb8", is_bigendian=0, step=width * 3)
+    msg.data = bytes_into_msg(rgb)  # after construction: the constructor would copy the array again
+    return msg
 
 
 def image_from_msg(msg: Image, frame_index: int, recv_ns: int) -> ImageFrame:
@@ -170,9 +164,9 @@ def camera_info_to_msg(
         width=int(width_px),
         distortion_model="plumb_bob",
         d=array.array("d", D.tolist()),
-        k=K.reshape(9),
+        k=K.reshape(9).copy(),  # copies: the message must not share the caller's arrays
         r=np.eye(3).reshape(9),
-        p=P.reshape(12),
+        p=P.reshape(12).copy(),
     )
 
 

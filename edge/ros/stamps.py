@@ -50,8 +50,9 @@ def header(t_ns: int, frame_id: str) -> Header:
 def bytes_into_msg(buffer: np.ndarray) -> array.array:
     """One copy of a contiguous array's bytes into the ``array('B')`` a ``uint8[]`` field holds.
 
-    Assigning an array.array takes the generated setter's fast path in every ROS 2 release;
-    bytes or lists may be checked element by element in Python (Humble does for lists).
+    Assign it to the field after constructing the message: Humble's setter keeps an array.array
+    as is (no copy), while passing it to the constructor copies it again; lists would be checked
+    element by element in Python. (Newer releases copy once more in the setter, a memcpy.)
     """
     data = array.array("B")
     data.frombytes(np.ascontiguousarray(buffer).reshape(-1).view(np.uint8))

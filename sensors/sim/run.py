@@ -158,9 +158,15 @@ def _udp_emitters(rig: RigConfig, stage: Any, epoch_ns: int, ports: Mapping[str,
 
 def _udp_child(rig_json: str, epoch_ns: int, ports: Dict[str, int], conn: Any, stop: Any, counters: Dict[str, Any]) -> None:
     """Body of the emitter process: start every UDP sender, report, keep the counters, stop on ``stop``."""
+    import os
+    import signal
     import sys
 
     from sensors.sim.stage import Stage
+
+    # Ctrl-C reaches the whole process group: the parent decides when this child stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent_pid = os.getppid()
 
     # Senders sleep until each packet's time while the ray caster computes ahead: a short GIL
     # switch interval (default 5 ms) lets them wake on time.
@@ -178,7 +184,7 @@ def _udp_child(rig_json: str, epoch_ns: int, ports: Dict[str, int], conn: Any, s
         return
     conn.send(("ok", ""))
     try:
-        while not stop.wait(0.2):
+        while not stop.wait(0.2) and os.getppid() == parent_pid:  # an orphan stops too
             for name, sender in running:
                 counters[name].value = sender.sent
     finally:

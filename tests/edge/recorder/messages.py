@@ -94,10 +94,13 @@ def make_message(types: MessageTypes, msgtype: str, i: int) -> Any:
 
 def plain(value: Any) -> Any:
     """A message of any of the readers as nested dicts, lists and numbers, for comparison."""
-    if hasattr(value, "get_fields_and_field_types"):  # rclpy message
-        return {k: plain(getattr(value, k)) for k in value.get_fields_and_field_types()}
+    if hasattr(value, "get_fields_and_field_types"):  # rclpy message; a scalar `byte` is bytes of length 1
+        return {k: int.from_bytes(getattr(value, k), "little") if kind == "octet" else plain(getattr(value, k))
+                for k, kind in value.get_fields_and_field_types().items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):  # rosbags message
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # ROS constants (upper case) and __msgtype__ are class attributes, not fields of the message.
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.name.startswith("__") or f.name.isupper())}
     if hasattr(value, "__slots__") and not isinstance(value, (bytes, str)):  # mcap_ros2 message
         return {k: plain(getattr(value, k)) for k in value.__slots__}
     if isinstance(value, np.ndarray):
