@@ -18,6 +18,13 @@ from sensors.stats import SensorStats
 __all__ = ["DriverHandle", "SensorRig"]
 
 
+def _named(name: str, callback: Optional[Callable]) -> Optional[Callable]:
+    """``callback(name, sample)`` as a driver's one-argument callback; None stays None."""
+    if callback is None:
+        return None
+    return lambda sample: callback(name, sample)
+
+
 @dataclass
 class DriverHandle:
     """One open driver: its sensor name, its family, the driver object and its stats."""
@@ -37,8 +44,8 @@ class SensorRig:
 
     ``include_camera``: open the camera pipeline too. In ``appsrc`` mode the camera is fed by
     the simulated stage in this process, so probing another process's stage leaves it out.
-    Callbacks receive every decoded sample: ``on_cloud(PointCloud)``, ``on_telemetry(TelemetrySample)``,
-    ``on_frame(ImageFrame)``.
+    Callbacks receive every decoded sample with the name of the sensor it came from:
+    ``on_cloud(name, PointCloud)``, ``on_telemetry(name, TelemetrySample)``, ``on_frame(name, ImageFrame)``.
     """
 
     def __init__(
@@ -67,17 +74,18 @@ class SensorRig:
         for cfg in self.rig.lidars:
             # Velodyne packets leave at a fixed rate whatever the spin rate: count packets.
             out.append((cfg.name, "lidar", 1e9 / packet_period_ns(cfg.model.value),
-                        lambda c=cfg: VelodyneDriver(c, on_cloud=self._on_cloud, clock_ns=self._clock_ns)))
+                        lambda c=cfg: VelodyneDriver(c, on_cloud=_named(c.name, self._on_cloud), clock_ns=self._clock_ns)))
         for cfg in self.rig.telemetry:
             out.append((cfg.name, "telemetry", cfg.rate_hz,
-                        lambda c=cfg: FreedDriver(c, on_sample=self._on_telemetry, clock_ns=self._clock_ns,
+                        lambda c=cfg: FreedDriver(c, on_sample=_named(c.name, self._on_telemetry), clock_ns=self._clock_ns,
                                                       spare_is_counter=c.spare_is_counter)))
         if self._include_camera:
             from sensors.camera.driver import CameraDriver
 
             cam = self.rig.camera
             out.append((cam.name, "camera", float(cam.frame_rate.fps),
-                        lambda: CameraDriver(cam, self.rig.timecode, on_frame=self._on_frame, clock_ns=self._clock_ns)))
+                        lambda: CameraDriver(cam, self.rig.timecode, on_frame=_named(cam.name, self._on_frame),
+                                                 clock_ns=self._clock_ns)))
             if cam.ltc:
                 out.append(("timecode", "timecode", float(self.rig.timecode.frame_rate.fps),
                             lambda: TimecodeDriver(self.rig.timecode, clock_ns=self._clock_ns)))

@@ -34,15 +34,12 @@ def _probe(args: argparse.Namespace) -> int:
     latest: Dict[str, str] = {}
     lock = threading.Lock()
 
-    def keep(name: str):
-        def _keep(sample: object) -> None:
-            with lock:
-                latest[name] = describe_sample(sample)
-        return _keep
+    def keep(name: str, sample: object) -> None:
+        with lock:
+            latest[name] = describe_sample(sample)
 
     include_camera = not SensorRig.camera_is_in_process(rig)
-    sensors = SensorRig(rig, include_camera=include_camera, on_cloud=keep("lidar"),
-                        on_telemetry=keep("telemetry"), on_frame=keep("camera"))
+    sensors = SensorRig(rig, include_camera=include_camera, on_cloud=keep, on_telemetry=keep, on_frame=keep)
 
     def lines() -> List[str]:
         with lock:

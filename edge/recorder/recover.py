@@ -216,10 +216,12 @@ def _recover_locked(folder: Path) -> RecoveryReport:
     final, partial, tmp = (bag_dir / file_name, bag_dir / (file_name + PARTIAL_SUFFIX),
                            bag_dir / (file_name + _TMP_SUFFIX))
     status = doc.get("status")
-    if not partial.exists() and bag_is_complete(bag_dir, file_name):
-        if status == TakeStatus.RECORDING.value:
+    if bag_is_complete(bag_dir, file_name):
+        if status != TakeStatus.RECORDING.value:
+            return RecoveryReport(folder, "nothing to do", f"the bag is complete (take status {status})")
+        if not partial.exists():
             return _mark_closed_bag(folder, doc, doc_problem)
-        return RecoveryReport(folder, "nothing to do", f"the bag is complete (take status {status})")
+        # else: a recovery was interrupted before take.json said so; redo it from the kept original.
     source = partial if partial.exists() else final
     if not source.is_file():
         raise RecoveryError(f"take {folder.name} has no bag file to recover ({final} is missing)")

@@ -10,8 +10,8 @@ little-endian, 22 bytes a point: ``x, y, z, intensity`` float32 at 0/4/8/12, ``r
 stamp; offsets may be negative when the stamp is not the first point). Readers also take the
 ouster-ros layout, whose ``t`` field is uint32 nanoseconds after ``header.stamp``; the cloud
 conversions live in :mod:`edge.ros.clouds` and the stamp ones in :mod:`edge.ros.stamps`, both
-re-exported here. Images are ``rgb8``; arrays are shared with the message
-where the layout allows (one copy into the message, none out of it).
+re-exported here. Images are ``rgb8``; arrays are shared with the message where the layout
+allows (one copy into the message, none out of it).
 """
 
 from __future__ import annotations

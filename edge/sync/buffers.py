@@ -2,8 +2,9 @@
 
 :class:`SeriesBuffer` keeps one row of values per sample (telemetry: position, orientation, lens)
 in preallocated arrays; :class:`PointBuffer` keeps LiDAR sweeps as chunks of points. Both take
-samples in time order only: a sample that is not newer than the newest one (a duplicate, a
-replay, a clock gone backwards) is refused and the caller counts why. Neither is thread-safe on
+telemetry in time order only (a sample not newer than the newest one -- a duplicate, a replay, a
+clock gone backwards -- is refused and the caller counts why); LiDAR sweeps in any order within
+the horizon. Neither is thread-safe on
 its own; the synchronizer guards them with its lock.
 """
 
@@ -128,27 +129,27 @@ class PointBuffer:
         return self._chunks[0].t_min_ns if self._chunks else None
 
     def add(self, xyz_m: np.ndarray, t_ns: np.ndarray) -> Admit:
-        """Admit a sweep's points unless none is newer than the newest held (a replayed sweep).
+        """Admit a sweep's points unless they all lie beyond the horizon behind the newest point.
 
-        A sweep may overlap the previous one by a little: each is mapped to master time with the
-        clock model of its moment, and a model that moved by more than the gap between two
-        firings (tens of microseconds) shifts the whole sweep. Such points are kept.
+        Sweeps need not arrive in time order: packets that overtake each other on the network
+        make the decoder cut a rotation into pieces, and a late piece still belongs to the
+        frames around it. (Replays are the caller's to recognise, by the sensor's own stamps.)
         """
         t = np.asarray(t_ns, dtype=np.int64)
         if t.size == 0:
             return Admit.OK
         t_min, t_max = int(t.min()), int(t.max())
-        if self.newest_ns is not None and t_max <= self.newest_ns:
-            if t_max == self.newest_ns:
-                return Admit.DUPLICATE
-            return Admit.STALE if t_max < self.newest_ns - self.horizon_ns else Admit.BACKWARDS
+        if self.newest_ns is not None and t_max < self.newest_ns - self.horizon_ns:
+            return Admit.STALE
         self._chunks.append(PointChunk(np.asarray(xyz_m, dtype=np.float32), t, t_min, t_max))
         self._points += t.size
-        self.newest_ns = t_max
+        self.newest_ns = t_max if self.newest_ns is None else max(self.newest_ns, t_max)
         status = Admit.OK
-        horizon = t_max - self.horizon_ns
-        while self._chunks and self._chunks[0].t_max_ns < horizon:
-            self._points -= self._chunks.popleft().t_ns.size
+        horizon = self.newest_ns - self.horizon_ns
+        if self._chunks[0].t_max_ns < horizon:
+            kept = [c for c in self._chunks if c.t_max_ns >= horizon]
+            self._points = sum(c.t_ns.size for c in kept)
+            self._chunks = deque(kept)
         while self._points > self.max_points and len(self._chunks) > 1:
             self._points -= self._chunks.popleft().t_ns.size
             status = Admit.OVERFLOW

@@ -109,6 +109,14 @@ class _Feed:
         return (len(recent) - 1) * NS_PER_S / span if span > 0 else 0.0
 
 
+class _LidarMount:
+    """A LiDAR's extrinsics and the sensor-time signatures of its latest sweeps (to spot replays)."""
+
+    def __init__(self, T_rig_lidar: np.ndarray) -> None:
+        self.T_rig_lidar = T_rig_lidar
+        self.recent: Deque[tuple] = deque(maxlen=256)
+
+
 class _Pending(NamedTuple):
     image: ImageFrame
     t_ns: int
@@ -151,7 +159,7 @@ class Synchronizer:
         self._camera = _Feed(camera, "camera", FrameTiming(camera, cfg.clock(camera), fps, cfg.dejitter_frames), None)
         self._lidars: Dict[str, _Feed] = {
             c.name: _Feed(c.name, "lidar", SensorTiming(c.name, cfg.clock(c.name)),
-                          PointBuffer(cfg.buffer_ns, cfg.max_points), c.mount.matrix())
+                          PointBuffer(cfg.buffer_ns, cfg.max_points), _LidarMount(c.mount.matrix()))
             for c in rig.lidars
         }
         self._telemetry: Dict[str, _Feed] = {
@@ -235,6 +243,10 @@ class Synchronizer:
                 if t.size == 0:
                     return False
             t = t.astype(np.int64, copy=False)
+            signature = (int(t.min()), int(t.max()), int(t.size))
+            if signature in feed.extra.recent:
+                return self._drop(sensor, "duplicate")  # the same sweep again, by the sensor's own times
+            feed.extra.recent.append(signature)
             if cloud.stamp.sensor_ns is None:
                 master = t - feed.timing.latency_ns  # host-stamped points
             else:
@@ -243,7 +255,7 @@ class Synchronizer:
             if self._too_new(int(master.max()), host):
                 return self._drop(sensor, "future")
             admit = feed.buffer.add(xyz, master)
-            if admit in (Admit.DUPLICATE, Admit.BACKWARDS, Admit.STALE):
+            if admit is Admit.STALE:
                 return self._drop(sensor, admit.value)
             if admit is Admit.OVERFLOW:
                 self._drop(sensor, "overflow")
@@ -334,7 +346,7 @@ class Synchronizer:
                 continue
             covered = feed.buffer.newest_ns is not None and feed.buffer.newest_ns >= end
             sync.append(self._sync_entry(feed, SyncStatus.OK if covered else SyncStatus.LATE, t - int(times.max())))
-            points.append(LidarPoints(xyz, times, feed.extra))
+            points.append(LidarPoints(xyz, times, feed.extra.T_rig_lidar))
         poses, lens = None, None
         for feed in self._telemetry.values():
             times, rows = feed.buffer.window(start, end)
@@ -451,7 +463,7 @@ class Synchronizer:
         feed = self._lidars[sensor]
         with self._lock:
             xyz, t = feed.buffer.window(start_ns, end_ns)
-        return LidarPoints(xyz, t, feed.extra)
+        return LidarPoints(xyz, t, feed.extra.T_rig_lidar)
 
     def poses(self, sensor: str, start_ns: int, end_ns: int) -> Optional[PoseTrack]:
         """A telemetry sensor's buffered poses in ``[start_ns, end_ns]`` (and one either side)."""

@@ -10,7 +10,10 @@ second clock model fits the stamps against that schedule and the frame's de-jitt
 fitted line at ``k / fps``. Both models see the same stamps, so the stamps' jitter that biases the
 one cancels in the other; what is left is the host-delay noise of the mapping. A frame whose
 stamp disagrees with the schedule by more than a quarter frame (a restarted pipeline, a skipped
-index) is taken at its raw stamp until the schedule model has re-learnt the step.
+index) is taken at its raw stamp until the schedule model has re-learnt the step. Whether the camera
+is synced is judged by a third model of the schedule straight against host time: its fit error is,
+to first order, the de-jittered mapping's (the stamps' jitter no longer counts), whereas the stamp
+model's own error estimate still carries the jitter the composition cancels.
 
 :class:`TimecodeTiming` maps timecode (ns since the midnight label) to master time and back, for
 frames that reach the synchronizer without a timecode of their own.
@@ -83,7 +86,17 @@ class FrameTiming(SensorTiming):
         self.fps = Fraction(fps)
         self.dejitter = bool(dejitter)
         self.schedule = ClockModel(f"{name}:schedule", window=config.window)
+        self.direct = ClockModel(
+            f"{name}:frames", window=config.window, latency_ns=self.latency_ns,
+            converged_error_ns=config.converged_error_ns,
+        )
         self.off_schedule = 0  # frames taken at their raw stamp because they left the schedule
+
+    @property
+    def converged(self) -> bool:
+        if self.dejitter and self.direct.observed:
+            return self.direct.converged
+        return super().converged
 
     def schedule_ns(self, frame_index: int) -> int:
         """``frame_index / fps`` in ns (nearest integer), the frame's place on the camera's clock."""
@@ -101,6 +114,7 @@ class FrameTiming(SensorTiming):
             return int(self.model.to_master_ns(stamp))
         place = self.schedule_ns(frame_index)
         self.schedule.observe(place, stamp)
+        self.direct.observe(place, int(host_ns))
         smooth = int(self.schedule.to_master_ns(place))
         quarter_frame_ns = NS_PER_S * self.fps.denominator // (4 * self.fps.numerator)
         if self.schedule.observed < 4 or abs(smooth - stamp) > quarter_frame_ns:

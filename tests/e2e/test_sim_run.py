@@ -80,7 +80,7 @@ def test_probe_decodes_what_an_emitting_stage_sends(profile):
     assert int(rows["lidar"][4]) > 0 and int(rows["freed"][4]) > 0, probe.stdout
     assert "camera skipped" in probe.stdout
     assert re.search(r"last lidar: \d+ points, rings 16", probe.stdout), probe.stdout
-    assert re.search(r"last telemetry: camera 1 pan [+-]\d", probe.stdout), probe.stdout
+    assert re.search(r"last freed: camera 1 pan [+-]\d", probe.stdout), probe.stdout
 
 
 def test_sim_run_refuses_a_real_rig_profile():

@@ -301,3 +301,27 @@ def test_message_class_names():
         message_class("sensor_msgs/msg/NoSuchThing")
     with pytest.raises(ImportError):
         message_class("no_such_msgs/msg/Thing")
+
+
+def test_failed_start_rolls_back_and_says_why(monkeypatch):
+    import edge.ros.node as node_module
+
+    contexts = []
+
+    class TrackedContext(Context):
+        def __init__(self) -> None:
+            super().__init__()
+            contexts.append(self)
+
+    def no_executor(*args, **kwargs):
+        raise RuntimeError("no executor today")
+
+    monkeypatch.setattr(node_module, "Context", TrackedContext)
+    monkeypatch.setattr(node_module, "MultiThreadedExecutor", no_executor)
+    node = OnsetRosNode(RosConfig(), RigConfig())
+    with pytest.raises(RosNodeError, match="onset_edge.*no executor today"):
+        node.start()
+    assert len(contexts) == 1 and not contexts[0].ok()  # the context it opened is shut again
+    assert node.topics() == []
+    with pytest.raises(RosNodeError, match="start"):
+        node.publish_pose(POSE)
