@@ -42,10 +42,11 @@ def _duration(seconds: Optional[float]) -> str:
 
 def format_table(headers: List[str], rows: List[List[str]], right: frozenset = frozenset()) -> str:
     """Plain text columns; ``right`` holds the indexes of right-aligned columns."""
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
     lines = []
     for row in [headers, *rows]:
-        cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        pairs = enumerate(zip(row, widths, strict=True))
+        cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in pairs]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
@@ -150,7 +151,8 @@ def register(groups: argparse._SubParsersAction) -> None:
         "show", help="describe one take", formatter_class=fmt,
         description="take.json in brief (slate, TC, software, notes, errors) and the messages per topic\n"
                     "counted from the bag itself beside what take.json says.",
-        epilog="examples:\n  onset takes show 12_3_004_20261105T142233Z\n  onset takes show 12_3_004   (a unique prefix)",
+        epilog=("examples:\n  onset takes show 12_3_004_20261105T142233Z\n"
+                "  onset takes show 12_3_004   (a unique prefix)"),
     )
     show.add_argument("name", metavar="NAME", help="take folder name (or a unique prefix, or a path)")
     _add_dir(show)

@@ -68,7 +68,9 @@ def camera_intrinsics(
 
 
 @lru_cache(maxsize=64)
-def _bounds(K_key: Tuple[float, ...], distortion: Tuple[float, ...], width_px: int, height_px: int) -> Tuple[float, ...]:
+def _bounds(
+    K_key: Tuple[float, ...], distortion: Tuple[float, ...], width_px: int, height_px: int
+) -> Tuple[float, ...]:
     K = np.array(K_key).reshape(3, 3)
     # The image's border, a pixel outside it all round, in distorted normalised coordinates. The
     # undistorted border is smooth, so 65 samples an edge and a 2 % pad make a safe superset.

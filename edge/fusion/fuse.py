@@ -40,8 +40,8 @@ __all__ = [
 #: Focal length used for ``K`` when no lens state is known at all.
 DEFAULT_FOCAL_LENGTH_MM = 35.0
 
-# View culling: points nearer the LiDAR than (rig shift over the window) / _PARALLAX_RAD are always
-# kept; farther ones move by at most the rig's rotation plus _PARALLAX_RAD as seen from the camera.
+# View culling: points nearer the camera than (rig shift over the window) / _PARALLAX_RAD are always
+# kept; farther ones turn by at most the rig's rotation plus _PARALLAX_RAD as seen from the camera.
 _PARALLAX_RAD = 0.05
 _CULL_SLACK_RAD = 0.02
 
@@ -88,10 +88,12 @@ def lidar_in_optical(
     return transform_points(T_ol, points.xyz_m)
 
 
-def _motion_bound(poses: Optional[PoseTrack], t_frame_ns: int, t_min: int, t_max: int, lever_m: float) -> Tuple[float, float]:
-    """``(rotation_rad, shift_m)``: how far the rig turns and the LiDAR moves between the frame
-    time and any time in ``[t_min, t_max]`` (poses are piecewise slerp/linear, so the extremes lie
-    at the window's ends or at pose samples)."""
+def _motion_bound(
+    poses: Optional[PoseTrack], t_frame_ns: int, t_min: int, t_max: int, lever_m: float
+) -> Tuple[float, float]:
+    """``(rotation_rad, shift_m)``: how far the rig turns, and how far a point ``lever_m`` from the
+    rig's origin moves, between the frame time and any time in ``[t_min, t_max]`` (poses are
+    piecewise slerp/linear, so the extremes lie at the window's ends or at pose samples)."""
     if poses is None or poses.samples == 0:
         return 0.0, 0.0
     inside = poses.t_ns[(poses.t_ns > t_min) & (poses.t_ns < t_max)]

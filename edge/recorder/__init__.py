@@ -10,18 +10,39 @@ fails the take with a clear error and the recorder keeps accepting (and counting
 
 from __future__ import annotations
 
-from edge.recorder.bag import BAG_METADATA_VERSION, BagSummary, BagWriter, TopicStats, qos_profiles_yaml
+from edge.recorder.bag import BagWriter
 from edge.recorder.catalog import (
-    INTERRUPTED, TakeDescription, TakeSummary, bag_topic_counts, describe_take, list_takes, resolve_take,
+    INTERRUPTED,
+    TakeDescription,
+    TakeSummary,
+    bag_topic_counts,
+    describe_take,
+    list_takes,
+    resolve_take,
 )
 from edge.recorder.config import DEFAULT_TAKES_DIR, BagCompression, QosPreset, RecorderConfig
 from edge.recorder.control import (
-    CONTROL_TOKEN_ENV, CONTROL_URL_ENV, DEFAULT_CONTROL_URL, ControlClient, ControlServer,
+    CONTROL_TOKEN_ENV,
+    CONTROL_URL_ENV,
+    DEFAULT_CONTROL_URL,
+    ControlClient,
+    ControlServer,
 )
 from edge.recorder.errors import (
-    BagError, ControlAuthError, ControlError, ControlUnavailableError, DiskSpaceError, RecorderError,
-    RecorderStateError, RecoveryError, SlateError, TakeFileError, TakeNotFoundError, UnknownMessageTypeError,
+    BagError,
+    ControlAuthError,
+    ControlError,
+    ControlUnavailableError,
+    DiskSpaceError,
+    RecorderError,
+    RecorderStateError,
+    RecoveryError,
+    SlateError,
+    TakeFileError,
+    TakeNotFoundError,
+    UnknownMessageTypeError,
 )
+from edge.recorder.metadata import BAG_METADATA_VERSION, BagSummary, TopicStats, qos_profiles_yaml
 from edge.recorder.recorder import RecorderStatus, TakeInfo, TakeRecorder
 from edge.recorder.recover import RecoveryReport, bag_is_complete, recover_all, recover_take
 from edge.recorder.take import Slate, TakeStatus, read_take_json, take_folder_name, validate_slate

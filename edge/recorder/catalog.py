@@ -123,7 +123,8 @@ def resolve_take(takes_dir: Path, name_or_path: Union[str, Path]) -> Path:
         return matches[0]
     if len(matches) > 1:
         names = ", ".join(p.name for p in matches[:5])
-        raise TakeNotFoundError(f"{name_or_path!r} matches {len(matches)} takes in {root} ({names}...): be more precise")
+        raise TakeNotFoundError(f"{name_or_path!r} matches {len(matches)} takes in {root} ({names}...): "
+                                "be more precise")
     raise TakeNotFoundError(f"no take {str(name_or_path)!r} in {root} (see onset takes ls)")
 
 

@@ -63,7 +63,7 @@ class RecorderConfig(BaseModel):
     takes_dir: Path = Field(DEFAULT_TAKES_DIR, validate_default=True,
                             description="folder that holds one sub-folder per take")
     chunk_size_bytes: int = Field(
-        1 * _MIB, ge=4096, le=256 * _MIB,
+        1 * _MIB, ge=1024, le=256 * _MIB,
         description="an MCAP chunk is closed and written once it holds this many bytes; "
                     "a killed take is readable up to its last complete chunk",
     )

@@ -25,7 +25,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from edge.recorder.errors import (
-    ControlAuthError, ControlError, ControlUnavailableError, DiskSpaceError, RecorderError, RecorderStateError,
+    ControlAuthError,
+    ControlError,
+    ControlUnavailableError,
+    DiskSpaceError,
+    RecorderError,
+    RecorderStateError,
     SlateError,
 )
 
@@ -178,7 +183,9 @@ class ControlServer:
 
     def start(self) -> "ControlServer":
         self._server = _Server(self._address, self._recorder, self.token, self._timecode_now)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="take-control", daemon=True)
+        # A short poll interval: close() returns within 50 ms instead of the default 0.5 s.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="take-control", daemon=True)
         self._thread.start()
         return self
 
@@ -210,7 +217,8 @@ class ControlServer:
 class ControlClient:
     """Talks to a node's control API: plain HTTP JSON over ``urllib``."""
 
-    def __init__(self, base_url: str = DEFAULT_CONTROL_URL, token: Optional[str] = None, timeout_s: float = 60.0) -> None:
+    def __init__(self, base_url: str = DEFAULT_CONTROL_URL, token: Optional[str] = None,
+                 timeout_s: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout_s = timeout_s

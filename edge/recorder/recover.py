@@ -26,12 +26,24 @@ from mcap.opcode import Opcode
 from mcap.records import Channel, Chunk, Message, Schema
 from mcap.stream_reader import breakup_chunk
 
-from edge.recorder.bag import BagWriter, fsync_dir, write_metadata_yaml
+from edge.recorder.bag import BagWriter
 from edge.recorder.config import BagCompression
 from edge.recorder.errors import RecoveryError, TakeFileError
+from edge.recorder.metadata import fsync_dir, write_metadata_yaml
 from edge.recorder.take import (
-    BAG_DIRNAME, LOCK_FILE, RESERVE_FILE, TAKE_FORMAT, TAKE_FORMAT_VERSION, TAKE_JSON, TakeStatus,
-    live_recorder_pid, parse_take_name, read_take_json, topics_document, utc_iso, write_take_json,
+    BAG_DIRNAME,
+    LOCK_FILE,
+    RESERVE_FILE,
+    TAKE_FORMAT,
+    TAKE_FORMAT_VERSION,
+    TAKE_JSON,
+    TakeStatus,
+    live_recorder_pid,
+    parse_take_name,
+    read_take_json,
+    topics_document,
+    utc_iso,
+    write_take_json,
 )
 
 __all__ = ["RecoveryReport", "recover_take", "recover_all", "bag_is_complete", "PARTIAL_SUFFIX"]

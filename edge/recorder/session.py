@@ -20,12 +20,24 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
-from edge.recorder.bag import BAG_METADATA_VERSION, STORAGE_IDENTIFIER, BagWriter, qos_profiles_yaml
+from edge.recorder.bag import BagWriter
 from edge.recorder.config import QosPreset, RecorderConfig
 from edge.recorder.errors import DiskSpaceError, RecorderError
+from edge.recorder.metadata import BAG_METADATA_VERSION, STORAGE_IDENTIFIER, qos_profiles_yaml
 from edge.recorder.take import (
-    BAG_DIRNAME, LOCK_FILE, RESERVE_FILE, TAKE_FORMAT, TAKE_FORMAT_VERSION, Slate, TakeStatus,
-    calibration_from_rig, software_versions, take_folder_name, topics_document, utc_iso, write_take_json,
+    BAG_DIRNAME,
+    LOCK_FILE,
+    RESERVE_FILE,
+    TAKE_FORMAT,
+    TAKE_FORMAT_VERSION,
+    Slate,
+    TakeStatus,
+    calibration_from_rig,
+    software_versions,
+    take_folder_name,
+    topics_document,
+    utc_iso,
+    write_take_json,
 )
 from edge.recorder.typestore import MessageTypes
 
@@ -51,7 +63,7 @@ def _human_bytes(n: float) -> str:
     return f"{n:.1f} GB"
 
 
-class _FloorReached(Exception):
+class _BelowFloorError(Exception):
     pass
 
 
@@ -116,6 +128,11 @@ class TakeSession:
                                   chunk_size_bytes=cfg.chunk_size_bytes).open()
             self._doc = self._initial_document()
             write_take_json(self.folder, self._doc)
+        except OSError as err:
+            self._rollback()
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskSpaceError(f"cannot start {self.slate}: {cfg.takes_dir} is full ({_describe(err)})") from err
+            raise RecorderError(f"cannot start {self.slate} in {self.folder}: {_describe(err)}") from err
         except BaseException:
             self._rollback()
             raise
@@ -276,7 +293,7 @@ class TakeSession:
                         last_fsync = now
                     self._check_floor()
             bag.close()
-        except _FloorReached as floor:
+        except _BelowFloorError as floor:
             try:
                 bag.close()  # the floor leaves room to finish the bag properly
             except BaseException as err:  # noqa: BLE001 - any failure here is recorded on the take
@@ -294,7 +311,7 @@ class TakeSession:
             return
         free = free_bytes(self.folder)
         if free < floor:
-            raise _FloorReached(
+            raise _BelowFloorError(
                 f"free space on {self.config.takes_dir} fell to {_human_bytes(free)}, below the "
                 f"{_human_bytes(floor)} floor (recorder.min_free_bytes): recording stopped"
             )

@@ -21,8 +21,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from edge.recorder.bag import write_bytes_atomic
 from edge.recorder.errors import SlateError, TakeFileError
+from edge.recorder.metadata import write_bytes_atomic
 
 __all__ = [
     "TAKE_FORMAT",

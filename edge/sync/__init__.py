@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from edge.sync.buffers import Admit, PointBuffer, PointChunk, SeriesBuffer
 from edge.sync.config import SensorClockConfig, SyncConfig
-from edge.sync.synchronizer import SensorStatus, Synchronizer, SyncSnapshot
+from edge.sync.feeds import SensorStatus, SyncSnapshot
+from edge.sync.synchronizer import Synchronizer
 from edge.sync.timing import FrameTiming, SensorTiming, TimecodeTiming
 
 __all__ = [

@@ -35,7 +35,9 @@ class SeriesBuffer:
 
     def __init__(self, width: int, horizon_ns: int, capacity: int = 4096) -> None:
         if width < 1 or capacity < 2 or horizon_ns <= 0:
-            raise ValueError(f"need width >= 1, capacity >= 2 and horizon_ns > 0, got {width}, {capacity}, {horizon_ns}")
+            raise ValueError(
+                f"need width >= 1, capacity >= 2 and horizon_ns > 0, got {width}, {capacity}, {horizon_ns}"
+            )
         self.horizon_ns = int(horizon_ns)
         self.capacity = int(capacity)
         # Twice the capacity so that dropping old samples is an occasional block move, not per sample.

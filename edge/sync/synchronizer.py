@@ -21,16 +21,15 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Callable, Deque, Dict, List, NamedTuple, Optional
 
 import numpy as np
 
 from config.models import RigConfig
-from edge.clock import ClockSnapshot
 from edge.fusion import LidarPoints, PoseTrack, fuse_frame, interpolate_values
 from edge.sync.buffers import Admit, PointBuffer, SeriesBuffer
 from edge.sync.config import SyncConfig
+from edge.sync.feeds import RATE_SPAN_NS, Feed, LidarMount, SensorStatus, SyncSnapshot, rate_hz
 from edge.sync.timing import FrameTiming, SensorTiming, TimecodeTiming
 from sensors.vocabulary import (
     NS_PER_MS,
@@ -47,74 +46,13 @@ from sensors.vocabulary import (
     rotation_from_pan_tilt_roll,
 )
 
-__all__ = ["Synchronizer", "SyncSnapshot", "SensorStatus"]
+__all__ = ["Synchronizer"]
 
 log = logging.getLogger(__name__)
 
-_RATE_SPAN_NS = 2 * NS_PER_S  # rates are measured over the newest two seconds
 _IDLE_WAIT_S = 0.5
-# Telemetry rows: position (3), orientation xyzw (4), focal length mm, focus m, T-stop (NaN: none).
-_POS, _QUAT, _FOCAL, _FOCUS, _TSTOP = slice(0, 3), slice(3, 7), 7, 8, 9
-
-
-@dataclass(frozen=True)
-class SensorStatus:
-    """One sensor as the synchronizer sees it: kind, arrival rate (Hz, by host time, over the
-    newest 2 s), samples taken, newest master time buffered, buffered samples (points for a
-    LiDAR) and its clock model (None for the timecode-less or host-stamped)."""
-
-    name: str
-    kind: str
-    rate_hz: float
-    samples: int
-    newest_ns: Optional[int]
-    buffered: int
-    clock: Optional[ClockSnapshot]
-
-
-@dataclass(frozen=True)
-class SyncSnapshot:
-    """Counters and state for diagnostics. ``late``/``missing``/``unsynced``: frames that flagged
-    each sensor so; ``dropped``: ``"sensor:reason" -> count`` of samples and frames refused."""
-
-    fused: int
-    fused_complete: int
-    fused_fps: float
-    pending: int
-    late: Dict[str, int]
-    missing: Dict[str, int]
-    unsynced: Dict[str, int]
-    dropped: Dict[str, int]
-    sensors: Dict[str, SensorStatus] = field(default_factory=dict)
-
-
-class _Feed:
-    """Per-sensor state: its timing, its buffer, arrival times for the rate."""
-
-    def __init__(self, name: str, kind: str, timing: SensorTiming, buffer, extra=None) -> None:
-        self.name, self.kind, self.timing, self.buffer, self.extra = name, kind, timing, buffer, extra
-        self.arrivals: Deque[int] = deque(maxlen=4096)
-        self.samples = 0
-
-    def arrived(self, host_ns: int) -> None:
-        self.samples += 1
-        self.arrivals.append(int(host_ns))
-
-    def rate_hz(self) -> float:
-        if len(self.arrivals) < 2:
-            return 0.0
-        newest = self.arrivals[-1]
-        recent = [t for t in self.arrivals if t > newest - _RATE_SPAN_NS]
-        span = recent[-1] - recent[0]
-        return (len(recent) - 1) * NS_PER_S / span if span > 0 else 0.0
-
-
-class _LidarMount:
-    """A LiDAR's extrinsics and the sensor-time signatures of its latest sweeps (to spot replays)."""
-
-    def __init__(self, T_rig_lidar: np.ndarray) -> None:
-        self.T_rig_lidar = T_rig_lidar
-        self.recent: Deque[tuple] = deque(maxlen=256)
+# Telemetry rows: position (3), orientation xyzw (4), then focal length mm, focus m, T-stop (NaN: none).
+_POS, _QUAT, _LENS, _FOCAL = slice(0, 3), slice(3, 7), slice(7, 10), 7
 
 
 class _Pending(NamedTuple):
@@ -143,7 +81,7 @@ class Synchronizer:
     ) -> None:
         cfg = config or SyncConfig()
         if lidar_window_ns is not None:
-            window = lidar_window_ns if isinstance(lidar_window_ns, (tuple, list)) else (lidar_window_ns, lidar_window_ns)
+            window = lidar_window_ns if isinstance(lidar_window_ns, (tuple, list)) else (lidar_window_ns,) * 2
             cfg = SyncConfig.model_validate({**cfg.model_dump(), "lidar_window_ns": tuple(int(v) for v in window)})
         fps = rig.camera.frame_rate.fps
         period_ns = -(-NS_PER_S * fps.denominator // fps.numerator)
@@ -156,21 +94,23 @@ class Synchronizer:
         self.rig, self.config, self.on_fused, self.clock_ns = rig, cfg, on_fused, clock_ns
         self.window_ns = (int(cfg.lidar_window_ns[0]), int(cfg.lidar_window_ns[1]))
         camera = rig.camera.name
-        self._camera = _Feed(camera, "camera", FrameTiming(camera, cfg.clock(camera), fps, cfg.dejitter_frames), None)
-        self._lidars: Dict[str, _Feed] = {
-            c.name: _Feed(c.name, "lidar", SensorTiming(c.name, cfg.clock(c.name)),
-                          PointBuffer(cfg.buffer_ns, cfg.max_points), _LidarMount(c.mount.matrix()))
+        self._camera = Feed(camera, "camera", FrameTiming(camera, cfg.clock(camera), fps, cfg.dejitter_frames))
+        self._lidars: Dict[str, Feed] = {
+            c.name: Feed(c.name, "lidar", SensorTiming(c.name, cfg.clock(c.name)),
+                         PointBuffer(cfg.buffer_ns, cfg.max_points), LidarMount(c.mount.matrix()))
             for c in rig.lidars
         }
-        self._telemetry: Dict[str, _Feed] = {
-            c.name: _Feed(c.name, "telemetry", SensorTiming(c.name, cfg.clock(c.name)), SeriesBuffer(10, cfg.buffer_ns))
+        self._telemetry: Dict[str, Feed] = {
+            c.name: Feed(c.name, "telemetry", SensorTiming(c.name, cfg.clock(c.name)), SeriesBuffer(10, cfg.buffer_ns))
             for c in rig.telemetry
         }
         if cfg.pose_sensor is not None and cfg.pose_sensor not in self._telemetry:
-            raise ValueError(f"pose_sensor {cfg.pose_sensor!r} is not a telemetry sensor of the rig {list(self._telemetry)}")
+            raise ValueError(
+                f"pose_sensor {cfg.pose_sensor!r} is not a telemetry sensor of the rig {list(self._telemetry)}"
+            )
         self._pose_sensor = cfg.pose_sensor or next(iter(self._telemetry), None)
-        self._timecode = _Feed("timecode", "timecode",
-                               TimecodeTiming("timecode", cfg.clock("timecode"), rig.timecode.frame_rate), None)
+        self._timecode = Feed("timecode", "timecode",
+                              TimecodeTiming("timecode", cfg.clock("timecode"), rig.timecode.frame_rate))
         self._lock = threading.Lock()
         self._poll_lock = threading.Lock()
         self._pending: Deque[_Pending] = deque()
@@ -205,14 +145,13 @@ class Synchronizer:
             rgb = frame.rgb
             if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
                 return self._drop(name, "malformed")
+            if self._last_frame is not None and frame.frame_index == self._last_frame[0]:
+                return self._drop(name, "duplicate")  # before its stamps reach the clock models
             t = self._camera.timing.frame_master_ns(frame.frame_index, stamp.sensor_ns, stamp.host_ns)
             if self._too_new(t, stamp.host_ns):
                 return self._drop(name, "future")
-            if self._last_frame is not None:
-                if frame.frame_index == self._last_frame[0]:
-                    return self._drop(name, "duplicate")
-                if t <= self._last_frame[1]:
-                    return self._drop(name, "backwards")
+            if self._last_frame is not None and t <= self._last_frame[1]:
+                return self._drop(name, "backwards")
             self._last_frame = (frame.frame_index, t)
             self._pending.append(_Pending(frame, t, int(stamp.host_ns) + self.deadline_ns))
             if len(self._pending) > self.config.max_pending_frames:
@@ -328,7 +267,7 @@ class Synchronizer:
         need = end if self._lidars else t_ns
         return all(f.buffer.newest_ns is not None and f.buffer.newest_ns >= need for f in self._telemetry.values())
 
-    def _sync_entry(self, feed: _Feed, status: SyncStatus, gap_ns: float) -> SensorSync:
+    def _sync_entry(self, feed: Feed, status: SyncStatus, gap_ns: float) -> SensorSync:
         if status is SyncStatus.OK and not feed.timing.converged:
             status = SyncStatus.UNSYNCED
         return SensorSync(feed.name, status, float(gap_ns) / NS_PER_MS, feed.timing.residual_jitter_ns / NS_PER_MS)
@@ -362,7 +301,7 @@ class Synchronizer:
                 poses = PoseTrack.from_samples(times, rows[:, _POS], rows[:, _QUAT])
                 has_lens = np.isfinite(rows[:, _FOCAL])
                 if has_lens.any():
-                    focal, focus, t_stop = interpolate_values(np.array([t]), times[has_lens], rows[has_lens, 7:10])[0]
+                    focal, focus, t_stop = interpolate_values(np.array([t]), times[has_lens], rows[has_lens, _LENS])[0]
                     lens = LensState(float(focal), float(focus), None if np.isnan(t_stop) else float(t_stop))
         timecode = frame.image.timecode
         if timecode is None:
@@ -437,7 +376,9 @@ class Synchronizer:
             except Exception:  # noqa: BLE001 - keep the stream alive; poll already guards each frame
                 log.exception("synchronizer poll failed")
             deadline = self.next_deadline_ns()
-            wait_s = _IDLE_WAIT_S if deadline is None else min(max(deadline - self.clock_ns(), 0) / NS_PER_S, _IDLE_WAIT_S)
+            wait_s = _IDLE_WAIT_S
+            if deadline is not None:
+                wait_s = min(max(deadline - self.clock_ns(), 0) / NS_PER_S, _IDLE_WAIT_S)
             if wait_s > 0:
                 self._wake.wait(wait_s)
             self._wake.clear()
@@ -473,22 +414,19 @@ class Synchronizer:
         return PoseTrack.from_samples(times, rows[:, _POS], rows[:, _QUAT]) if times.size else None
 
     def snapshot(self) -> SyncSnapshot:
+        """Counters, rates, clock models and buffer fill, for health reporting."""
         with self._lock:
-            feeds = [self._camera, *self._lidars.values(), *self._telemetry.values(), self._timecode]
-            sensors = {}
-            for f in feeds:
-                buffered = len(f.buffer) if f.buffer is not None else len(self._pending) if f is self._camera else 0
-                newest = f.buffer.newest_ns if f.buffer is not None else (self._last_frame[1] if f is self._camera and
-                                                                            self._last_frame else None)
-                clock = f.timing.snapshot() if f.timing.model.observed else None
-                sensors[f.name] = SensorStatus(f.name, f.kind, f.rate_hz(), f.samples, newest, buffered, clock)
-            emitted = list(self._emitted)
-            recent = [t for t in emitted if emitted and t > emitted[-1] - _RATE_SPAN_NS]
-            span = recent[-1] - recent[0] if len(recent) > 1 else 0
+            camera = self._camera
+            sensors: Dict[str, SensorStatus] = {
+                camera.name: camera.status(len(self._pending), self._last_frame[1] if self._last_frame else None),
+                "timecode": self._timecode.status(0, None),
+            }
+            for feed in [*self._lidars.values(), *self._telemetry.values()]:
+                sensors[feed.name] = feed.status(len(feed.buffer), feed.buffer.newest_ns)
             return SyncSnapshot(
                 fused=self.fused,
                 fused_complete=self.fused_complete,
-                fused_fps=(len(recent) - 1) * NS_PER_S / span if span > 0 else 0.0,
+                fused_fps=rate_hz(self._emitted, RATE_SPAN_NS),
                 pending=len(self._pending),
                 late=dict(self.late),
                 missing=dict(self.missing),

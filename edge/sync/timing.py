@@ -24,8 +24,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Optional
 
-import numpy as np
-
 from edge.clock import ClockModel, ClockSnapshot
 from edge.sync.config import SensorClockConfig
 from sensors.timecode.smpte import frames_per_day, frames_to_timecode

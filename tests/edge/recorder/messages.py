@@ -32,8 +32,8 @@ assert set(TOPICS) == set(RECORDED_MSGTYPES)
 
 def _header(types: MessageTypes, i: int, frame_id: str) -> Any:
     T = types.store.types
-    return T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=1_800_000_000 + i, nanosec=(i * 7919) % 10**9),
-                                    frame_id=frame_id)
+    stamp = T["builtin_interfaces/msg/Time"](sec=1_800_000_000 + i, nanosec=(i * 7919) % 10**9)
+    return T["std_msgs/msg/Header"](stamp=stamp, frame_id=frame_id)
 
 
 def _transform(types: MessageTypes, i: int, parent: str, child: str) -> Any:

@@ -115,7 +115,8 @@ def test_metadata_is_version_5_in_the_layout_humble_reads(recorder):
         qos[topic["name"]] = _check_humble_qos(topic["offered_qos_profiles"])[0]
     assert sorted(qos) == sorted(TOPICS.values())
     # rmw enums: reliability 1 reliable / 2 best effort; durability 1 transient local / 2 volatile.
-    assert (qos[TOPICS["sensor_msgs/msg/CameraInfo"]]["reliability"], qos[TOPICS["sensor_msgs/msg/CameraInfo"]]["durability"]) == (1, 1)
+    info_qos = qos[TOPICS["sensor_msgs/msg/CameraInfo"]]
+    assert (info_qos["reliability"], info_qos["durability"]) == (1, 1)
     assert qos[TOPICS["sensor_msgs/msg/Image"]]["reliability"] == 2
     assert qos["/tf"]["reliability"] == 1 and qos["/tf"]["durability"] == 2
 

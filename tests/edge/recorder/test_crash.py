@@ -17,7 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.recorder import (
-    RecorderConfig, RecoveryError, TakeRecorder, bag_is_complete, list_takes, read_take_json, recover_all,
+    RecorderConfig,
+    RecoveryError,
+    TakeRecorder,
+    bag_is_complete,
+    list_takes,
+    read_take_json,
+    recover_all,
     recover_take,
 )
 from edge.recorder.typestore import MessageTypes
@@ -155,17 +161,18 @@ def complete_take(tmp_path_factory):
         info = recorder.start("9", "9", 9)
         for topic, msgtype, t_ns, _ in _expected(N_TRUNC):
             i = (t_ns - BASE_NS) // 1_000_000
-            recorder.write(topic, msgtype, recorder.types.serialize(make_message(recorder.types, msgtype, i), msgtype), t_ns)
+            data = recorder.types.serialize(make_message(recorder.types, msgtype, i), msgtype)
+            recorder.write(topic, msgtype, data, t_ns)
         recorder.stop()
     from mcap.reader import make_reader
 
     with open(info.path / "bag" / "bag_0.mcap", "rb") as f:
         chunks = make_reader(f).get_summary().chunk_indexes
-    # (end offset of the chunk record, messages up to and including this chunk)
+    # (start and end offsets of the chunk record, messages up to and including this chunk)
     bounds = []
     for c in sorted(chunks, key=lambda c: c.chunk_start_offset):
         upto = sum(1 for _, _, t, _ in _expected(N_TRUNC) if t <= c.message_end_time)
-        bounds.append((c.chunk_start_offset + c.chunk_length, upto))
+        bounds.append((c.chunk_start_offset, c.chunk_start_offset + c.chunk_length, upto))
     return info.path, bounds
 
 
@@ -190,7 +197,7 @@ def test_a_bag_cut_anywhere_recovers_exactly_its_complete_chunks(complete_take, 
     take, bounds = complete_take
     size = (take / "bag" / "bag_0.mcap").stat().st_size
     cut = int(cut_fraction * size)
-    want = max([n for end, n in bounds if end <= cut], default=0)
+    want = max([n for _, end, n in bounds if end <= cut], default=0)
     with tempfile.TemporaryDirectory() as tmp:
         copy = _killed_copy(take, Path(tmp), cut)
         report = recover_take(copy)
@@ -202,10 +209,12 @@ def test_a_bag_cut_anywhere_recovers_exactly_its_complete_chunks(complete_take, 
 def test_a_damaged_chunk_ends_the_recovery_at_the_chunk_before(complete_take, tmp_path):
     take, bounds = complete_take
     # Flip a byte inside the third chunk's data: its CRC no longer matches.
-    second_end, kept = bounds[1]
-    copy = _killed_copy(take, tmp_path, bounds[-1][0], flip_at=bounds[2][0] - 20)
+    kept = bounds[1][2]
+    third_start, third_end, _ = bounds[2]
+    copy = _killed_copy(take, tmp_path, bounds[-1][1], flip_at=third_end - 20)
     report = recover_take(copy)
-    assert report.messages == kept and report.chunks == 2 and report.bytes_kept == second_end
+    # Everything up to the damaged chunk (the second chunk's message indexes included) is kept.
+    assert report.messages == kept and report.chunks == 2 and report.bytes_kept == third_start
     assert READERS["rosbags"](copy) == _expected(kept)
 
 

@@ -9,7 +9,13 @@ import time
 import pytest
 
 from edge.recorder import (
-    DiskSpaceError, RecorderConfig, RecorderStateError, SlateError, TakeRecorder, read_take_json, validate_slate,
+    DiskSpaceError,
+    RecorderConfig,
+    RecorderStateError,
+    SlateError,
+    TakeRecorder,
+    read_take_json,
+    validate_slate,
 )
 from edge.recorder.bag import BagWriter
 from edge.recorder.take import LOCK_FILE, RESERVE_FILE, live_recorder_pid, parse_take_name

@@ -76,8 +76,12 @@ def sync_config(rig: RigConfig, **extra) -> SyncConfig:
     lidar_jitter = rig.lidars[0].clock.jitter_ns
     clocks = {
         rig.lidars[0].name: SensorClockConfig(latency_ns=int(round(lidar_jitter * np.sqrt(2.0 / np.pi)))),
-        rig.telemetry[0].name: SensorClockConfig(latency_ns=FREED_DELAY_MIN_NS + int(FREED_DELAY_SHAPE * FREED_DELAY_SCALE_NS)),
-        rig.camera.name: SensorClockConfig(latency_ns=CAMERA_DELAY_MIN_NS + int(CAMERA_DELAY_SHAPE * CAMERA_DELAY_SCALE_NS)),
+        rig.telemetry[0].name: SensorClockConfig(
+            latency_ns=FREED_DELAY_MIN_NS + int(FREED_DELAY_SHAPE * FREED_DELAY_SCALE_NS)
+        ),
+        rig.camera.name: SensorClockConfig(
+            latency_ns=CAMERA_DELAY_MIN_NS + int(CAMERA_DELAY_SHAPE * CAMERA_DELAY_SCALE_NS)
+        ),
     }
     return SyncConfig(clocks=clocks, **extra)
 
@@ -122,7 +126,9 @@ class StageRun:
     events: List[Event] = field(default_factory=list)
 
 
-def build_run(rig: RigConfig, stage, start_ns: int, end_ns: int, seed: int = 0, *, lidar_truth: bool = False) -> StageRun:
+def build_run(
+    rig: RigConfig, stage, start_ns: int, end_ns: int, seed: int = 0, *, lidar_truth: bool = False
+) -> StageRun:
     """Every LiDAR sweep, FreeD sample and camera frame of ``[start_ns, end_ns)`` as events.
 
     ``lidar_truth``: keep the LiDAR's ground truth (ray casting costs more) on each sweep event.
