@@ -13,6 +13,8 @@ from typing import List, Literal, Optional, Tuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.ros import RosConfig
+from config.sync import SyncConfig
 from sensors.vocabulary import FrameRate
 
 __all__ = [
@@ -237,6 +239,21 @@ class StageConfig(_Model):
         return keys
 
 
+class StreamConfig(_Model):
+    """Where fused frames go out to engine workers and the preview (pyzmq PUB)."""
+
+    endpoint: str = Field("tcp://127.0.0.1:5557", description="zmq endpoint to bind: loopback TCP or ipc://")
+    send_hwm: int = Field(2, ge=1, le=1000, description="frames queued per consumer before it loses frames")
+
+
+class ControlConfig(_Model):
+    """The node's control API (take start/stop): loopback only, token required."""
+
+    host: str = Field("127.0.0.1", description="address to bind; loopback unless the stage network needs otherwise")
+    port: int = Field(8765, ge=0, le=65535)
+    token_env: str = Field("ONSET_CONTROL_TOKEN", description="environment variable holding the bearer token")
+
+
 class RigConfig(_Model):
     """A whole rig: the stage (when simulated), every sensor, and the production's timecode."""
 
@@ -247,6 +264,16 @@ class RigConfig(_Model):
     lidars: List[LidarConfig] = Field(default_factory=lambda: [LidarConfig()])
     telemetry: List[TelemetryConfig] = Field(default_factory=lambda: [TelemetryConfig()])
     timecode: TimecodeConfig = TimecodeConfig()
+    sync: SyncConfig = Field(default_factory=SyncConfig, description="how the synchronizer waits for and fuses frames")
+    ros: Optional[RosConfig] = Field(
+        None, description="ROS 2 node, topics and frame ids (default: derived from the sensors' topics and frames)"
+    )
+    stream: "StreamConfig" = Field(default_factory=lambda: StreamConfig())
+    control: "ControlConfig" = Field(default_factory=lambda: ControlConfig())
+
+    def ros_config(self) -> RosConfig:
+        """The ROS 2 settings: the profile's ``ros`` section, or defaults from the sensors' topics."""
+        return self.ros if self.ros is not None else RosConfig.from_rig(self)
 
     @model_validator(mode="after")
     def _ports_unique(self) -> "RigConfig":

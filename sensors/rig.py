@@ -25,6 +25,13 @@ def _named(name: str, callback: Optional[Callable]) -> Optional[Callable]:
     return lambda sample: callback(name, sample)
 
 
+def _named_stamp(name: str, callback: Optional[Callable]) -> Optional[Callable]:
+    """``callback(name, sensor_ns, host_ns)`` as a driver's stamp callback; None stays None."""
+    if callback is None:
+        return None
+    return lambda sensor_ns, host_ns: callback(name, sensor_ns, host_ns)
+
+
 @dataclass
 class DriverHandle:
     """One open driver: its sensor name, its family, the driver object and its stats."""
@@ -45,7 +52,8 @@ class SensorRig:
     ``include_camera``: open the camera pipeline too. In ``appsrc`` mode the camera is fed by
     the simulated stage in this process, so probing another process's stage leaves it out.
     Callbacks receive every decoded sample with the name of the sensor it came from:
-    ``on_cloud(name, PointCloud)``, ``on_telemetry(name, TelemetrySample)``, ``on_frame(name, ImageFrame)``.
+    ``on_cloud(name, PointCloud)``, ``on_telemetry(name, TelemetrySample)``, ``on_frame(name, ImageFrame)``,
+    and every LiDAR packet's clock pair ``on_lidar_stamp(name, sensor_ns, host_ns)``.
     """
 
     def __init__(
@@ -56,10 +64,12 @@ class SensorRig:
         on_telemetry: Optional[Callable] = None,
         on_frame: Optional[Callable] = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        on_lidar_stamp: Optional[Callable] = None,
     ) -> None:
         self.rig = rig
         self._include_camera = include_camera
         self._on_cloud, self._on_telemetry, self._on_frame = on_cloud, on_telemetry, on_frame
+        self._on_lidar_stamp = on_lidar_stamp
         self._clock_ns = clock_ns
         self.handles: List[DriverHandle] = []
 
@@ -74,7 +84,8 @@ class SensorRig:
         for cfg in self.rig.lidars:
             # Velodyne packets leave at a fixed rate whatever the spin rate: count packets.
             out.append((cfg.name, "lidar", 1e9 / packet_period_ns(cfg.model.value),
-                        lambda c=cfg: VelodyneDriver(c, on_cloud=_named(c.name, self._on_cloud), clock_ns=self._clock_ns)))
+                        lambda c=cfg: VelodyneDriver(c, on_cloud=_named(c.name, self._on_cloud), clock_ns=self._clock_ns,
+                                                        on_stamp=_named_stamp(c.name, self._on_lidar_stamp))))
         for cfg in self.rig.telemetry:
             out.append((cfg.name, "telemetry", cfg.rate_hz,
                         lambda c=cfg: FreedDriver(c, on_sample=_named(c.name, self._on_telemetry), clock_ns=self._clock_ns,

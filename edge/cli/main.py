@@ -30,7 +30,10 @@ file. The default profile, sim-stage, is a simulated stage on this machine's loo
 
 _EPILOG = """\
 examples:
-  onset sim run                       run the simulated stage through Onset's drivers
+  onset node run                      the edge node on the simulated stage (what `make demo` runs)
+  onset take start --scene 12 --shot 3 --take 4
+  onset takes ls                      the recorded takes
+  onset sim run                       the simulated stage through Onset's drivers only
   onset sim run --duration 10         ... for ten seconds, then print a summary
   onset sensors probe --profile rig.yaml
                                       decode whatever a real rig sends to the configured ports
@@ -49,7 +52,7 @@ def add_profile_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from edge.cli import config_cmd, sensors_cmd, sim_cmd
+    from edge.cli import config_cmd, node_cmd, sensors_cmd, sim_cmd, take_cmd, takes_cmd
 
     parser = argparse.ArgumentParser(
         prog="onset",
@@ -59,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     groups = parser.add_subparsers(dest="group", metavar="COMMAND")
     groups.required = True
-    for module in (sim_cmd, sensors_cmd, config_cmd):
+    for module in (node_cmd, sim_cmd, sensors_cmd, take_cmd, takes_cmd, config_cmd):
         module.register(groups)
     return parser
 

@@ -1,4 +1,4 @@
-"""Print a rig's status once a second until a duration passes or Ctrl-C."""
+"""Print a status block once a second until a duration passes or Ctrl-C / SIGTERM."""
 
 from __future__ import annotations
 
@@ -11,20 +11,16 @@ from typing import Callable, List, Optional, TextIO
 from edge.cli.status import format_status_table
 from sensors.rig import SensorRig
 
-__all__ = ["watch"]
+__all__ = ["watch", "watch_lines"]
 
 
-def watch(
-    sensors: Optional[SensorRig],
+def watch_lines(
+    render: Callable[[float], str],
     duration_s: Optional[float],
     interval_s: float = 1.0,
-    extra_lines: Callable[[], List[str]] = lambda: [],
     out: TextIO = sys.stdout,
 ) -> None:
-    """Print the status table every ``interval_s`` until ``duration_s`` (None: until Ctrl-C/SIGTERM).
-
-    With no ``sensors`` only the elapsed time and ``extra_lines`` are printed.
-    """
+    """Print ``render(elapsed_s)`` every ``interval_s`` until ``duration_s`` (None: until Ctrl-C/SIGTERM)."""
     stop = threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -41,16 +37,31 @@ def watch(
                 wake = min(wake, end)
             interrupted = stop.wait(max(0.0, wake - time.monotonic()))
             now = time.monotonic()
-            if sensors is not None:
-                rows = [(h.stats.snapshot(), h.family, h.expected_rate_hz) for h in sensors.handles]
-                print(format_status_table(rows, elapsed_s=now - start), file=out)
-            else:
-                print(f"-- {now - start:7.1f} s --", file=out)
-            for line in extra_lines():
-                print(line, file=out)
+            print(render(now - start), file=out)
             out.flush()
             if interrupted or (end is not None and now >= end):
                 return
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def watch(
+    sensors: Optional[SensorRig],
+    duration_s: Optional[float],
+    interval_s: float = 1.0,
+    extra_lines: Callable[[], List[str]] = lambda: [],
+    out: TextIO = sys.stdout,
+) -> None:
+    """The drivers' status table every ``interval_s``; with no ``sensors`` only the elapsed time
+    and ``extra_lines``."""
+
+    def render(elapsed_s: float) -> str:
+        if sensors is not None:
+            rows = [(h.stats.snapshot(), h.family, h.expected_rate_hz) for h in sensors.handles]
+            head = format_status_table(rows, elapsed_s=elapsed_s)
+        else:
+            head = f"-- {elapsed_s:7.1f} s --"
+        return "\n".join([head, *extra_lines()])
+
+    watch_lines(render, duration_s, interval_s, out)

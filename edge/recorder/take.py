@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import fcntl
+import importlib.util
 import json
 import os
 import platform
@@ -174,6 +175,9 @@ def software_versions() -> Dict[str, Optional[str]]:
         out[key] = _package_version(dist)
     if out["rclpy"] is None:
         out["rclpy"] = _package_version("ros-rclpy")
+    if out["rclpy"] is None and importlib.util.find_spec("rclpy") is not None:
+        # A ROS host's rclpy (from /opt/ros) may carry no package metadata; found without importing it.
+        out["rclpy"] = f"system ({os.environ.get('ROS_DISTRO') or 'unknown distro'})"
     out["ros_distro"] = os.environ.get("ROS_DISTRO")
     out["platform"] = platform.platform()
     return out

@@ -1,6 +1,6 @@
 """Onset's ROS 2 layer: config, QoS, message conversions and the rclpy node (DESIGN.md, ROS 2).
 
-- :mod:`edge.ros.config` — :class:`RosConfig` (node, topics, frame ids, vendor input topics);
+- :mod:`config.ros` — :class:`RosConfig` (node, topics, frame ids, vendor input topics);
   importable without ROS.
 - :mod:`edge.ros.qos` — sensor-data and latched profiles.
 - :mod:`edge.ros.messages` (with :mod:`edge.ros.clouds`, :mod:`edge.ros.stamps`) — pure
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 
-from edge.ros.config import LidarTimeField, RosConfig, RosInputs
+from config.ros import LidarTimeField, RosConfig, RosInputs
 from edge.ros.errors import (
     CloudLayoutError,
     ImageLayoutError,

@@ -23,7 +23,7 @@ from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 
-from edge.ros.config import LidarTimeField
+from config.ros import LidarTimeField
 from edge.ros.errors import CloudLayoutError, RosUnavailableError
 from edge.ros.stamps import as_ns, bytes_into_msg, header, time_from_msg
 from sensors.vocabulary import NS_PER_S, PointCloud, Stamp

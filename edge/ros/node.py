@@ -31,7 +31,7 @@ import numpy as np
 
 from config.models import RigConfig
 from edge.ros import messages as conv
-from edge.ros.config import RosConfig
+from config.ros import RosConfig
 from edge.ros.errors import RosMessageError, RosNodeError, RosUnavailableError
 from edge.ros.qos import diagnostics_qos, latched_qos, sensor_data_qos, tf_qos
 from sensors.vocabulary import T_RIG_CAMERA_OPTICAL, ImageFrame, PointCloud, RigPose, Timecode, TimecodeSample

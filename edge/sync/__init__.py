@@ -10,7 +10,7 @@ late and missing sensors on the frame. Settings: :class:`SyncConfig`.
 from __future__ import annotations
 
 from edge.sync.buffers import Admit, PointBuffer, PointChunk, SeriesBuffer
-from edge.sync.config import SensorClockConfig, SyncConfig
+from config.sync import SensorClockConfig, SyncConfig
 from edge.sync.feeds import SensorStatus, SyncSnapshot
 from edge.sync.synchronizer import Synchronizer
 from edge.sync.timing import FrameTiming, SensorTiming, TimecodeTiming

@@ -28,7 +28,7 @@ import numpy as np
 from config.models import RigConfig
 from edge.fusion import LidarPoints, PoseTrack, fuse_frame, interpolate_values
 from edge.sync.buffers import Admit, PointBuffer, SeriesBuffer
-from edge.sync.config import SyncConfig
+from config.sync import SyncConfig
 from edge.sync.feeds import RATE_SPAN_NS, Feed, LidarMount, SensorStatus, SyncSnapshot, rate_hz
 from edge.sync.timing import FrameTiming, SensorTiming, TimecodeTiming
 from sensors.vocabulary import (
@@ -245,6 +245,19 @@ class Synchronizer:
                 return self._drop("timecode", "malformed")
             self._timecode.timing.observe(sample.stamp.sensor_ns, sample.stamp.host_ns)
         return True
+
+    def to_master_ns(self, sensor: str, sensor_ns):
+        """Master time(s) of ``sensor``'s own stamp(s) (int or int64 array) through its clock model,
+        for publishing samples as they arrive; None while the model has no fit yet."""
+        feed = self._lidars.get(sensor) or self._telemetry.get(sensor)
+        if feed is None and sensor == self._camera.name:
+            feed = self._camera
+        if feed is None:
+            raise KeyError(f"no sensor named {sensor!r} in the synchronizer")
+        with self._lock:
+            if feed.timing.model.mapping is None:
+                return None
+            return feed.timing.to_master_ns(sensor_ns)
 
     def observe_clock(self, sensor: str, sensor_ns: int, host_ns: int) -> None:
         """An extra (sensor stamp, host receive stamp) pair for ``sensor``'s clock model."""

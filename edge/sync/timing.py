@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import Optional
 
 from edge.clock import ClockModel, ClockSnapshot
-from edge.sync.config import SensorClockConfig
+from config.sync import SensorClockConfig
 from sensors.timecode.smpte import frames_per_day, frames_to_timecode
 from sensors.vocabulary import NS_PER_S, FrameRate, Timecode
 

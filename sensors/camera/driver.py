@@ -193,6 +193,20 @@ class CameraDriver:
         """The newest frame delivered, or None before the first."""
         return self._latest
 
+    def pipeline_latency_ns(self) -> int:
+        """How long a frame is held between capture and the appsink, as this pipeline sets it.
+
+        A live pipeline that reads LTC holds every frame ``ltc-extra-latency`` (150 ms by default)
+        so the LTC of its instant has arrived before it is stamped; that wait dominates the time
+        from exposure to ``exposure_mid.host_ns``. The synchronizer subtracts it (a constant
+        transport delay is indistinguishable from a clock offset otherwise). 0 when no stamper
+        waits (a non-live pipeline or no LTC).
+        """
+        stamper = self._elements.get(STAMPER) if self._pipeline is not None else None
+        if stamper is None or not self.spec.video_live:
+            return 0
+        return int(stamper.get_property("ltc-extra-latency"))
+
     def running_time_ns(self) -> int:
         """The pipeline's running time now (its clock minus its base time), ns."""
         pipeline = self._require_running()

@@ -49,11 +49,12 @@ def main(takes_dir: str, mode: str) -> None:
         i += 1
         take = recorder.status().take
         if mode == "exact" and take.chunks >= 3 and take.message_count > take.flushed_messages + 2:
-            while recorder.status().queued_messages:
+            while recorder.status().take.message_count < i:  # every accepted message is in the bag writer
                 time.sleep(0.001)
             take = recorder.status().take
-            print("ready", take.flushed_messages, take.message_count, flush=True)
-            time.sleep(600)
+            if take.flushed_messages < take.message_count:  # else a chunk just closed: write on
+                print("ready", take.flushed_messages, take.message_count, flush=True)
+                time.sleep(600)
         if mode == "continuous" and take.flushed_messages != last_flushed:
             last_flushed = take.flushed_messages
             print("flushed", take.flushed_messages, "written", i, flush=True)

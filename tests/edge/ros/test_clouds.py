@@ -14,7 +14,7 @@ from sensor_msgs.msg import PointCloud2, PointField  # noqa: E402
 
 from edge.ros import messages as conv  # noqa: E402
 from edge.ros.clouds import MAX_POINT_OFFSET_S  # noqa: E402
-from edge.ros.config import LidarTimeField  # noqa: E402
+from config.ros import LidarTimeField  # noqa: E402
 from edge.ros.errors import CloudLayoutError, RosMessageError  # noqa: E402
 from sensors.vocabulary import NS_PER_S, PointCloud, Stamp  # noqa: E402
 

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.models import CameraConfig, LidarConfig, RigConfig, TelemetryConfig
-from edge.ros.config import LidarTimeField, RosConfig, RosInputs
+from config.ros import LidarTimeField, RosConfig, RosInputs
 
 
 def test_defaults_name_every_stream_and_frame():

@@ -1,0 +1,291 @@
+"""The edge node: every sensor on one clock, fused frames out, every topic on ROS 2, takes on disk.
+
+Data flow (DESIGN.md): Onset's drivers decode the wire; each sample goes to the synchronizer
+(whose clock models put it on the master clock) and, stamped on the master clock, out on its
+ROS 2 topic. The synchronizer fuses every camera frame with deskewed LiDAR depth, pose, lens and
+timecode and hands it to the fused-frame stream (pyzmq) for engine workers and the preview. The
+recorder subscribes to every topic the node publishes, raw, and writes them into the take's bag
+while a take is rolling; ``/tf`` is always written into the bag (from the pose) even where
+``tf2_msgs`` is not installed. A control API (loopback, token) starts and stops takes.
+
+Start-up is all or nothing: each part is opened in order and, if one fails, those already open
+are closed in reverse and the error names the part.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from config.models import RigConfig
+from edge.node.bag_tf import TF_MSGTYPE, tf_message
+from edge.node.health import NodeStatus, diagnostics_entries
+from edge.node.takes import NodeTakes
+from sensors.errors import SensorError, SensorOpenError
+from sensors.rig import SensorRig
+from sensors.vocabulary import (
+    FusedFrame,
+    ImageFrame,
+    PointCloud,
+    RigPose,
+    TelemetrySample,
+    TimecodeSample,
+    matrix_to_quat,
+    rotation_from_pan_tilt_roll,
+)
+
+__all__ = ["EdgeNode", "TimecodeTap"]
+
+log = logging.getLogger(__name__)
+
+_DIAGNOSTICS_PERIOD_S = 1.0
+
+
+class TimecodeTap:
+    """Stands where a timecode driver is expected (``feed_audio``) and hands each decoded
+    timecode to ``on_timecode`` as well: the simulated stage feeds LTC audio through it."""
+
+    def __init__(self, driver: Any, on_timecode: Callable[[TimecodeSample], None]) -> None:
+        self.driver, self._on_timecode = driver, on_timecode
+
+    def feed_audio(self, samples: np.ndarray, host_ns_of_first_sample: int) -> List[TimecodeSample]:
+        decoded = self.driver.feed_audio(samples, host_ns_of_first_sample)
+        for sample in decoded:
+            self._on_timecode(sample)
+        return decoded
+
+
+class EdgeNode:
+    """One stage's edge node. ``start()`` opens every part; ``close()`` closes them in reverse.
+
+    ``with_ros=False`` leaves ROS 2 out (no rclpy needed: Python 3.10 hosts without ROS, tests);
+    ``recorder_config=None`` leaves the recorder and its control API out. ``control_token`` is
+    the bearer token of the control API (required when the recorder is on).
+    ``on_fused`` receives every fused frame as well (tests, in-process consumers).
+    """
+
+    def __init__(
+        self,
+        rig: RigConfig,
+        *,
+        recorder_config: Any = None,
+        control_token: Optional[str] = None,
+        with_ros: bool = True,
+        stream_endpoint: Optional[str] = None,
+        control_port: Optional[int] = None,
+        on_fused: Optional[Callable[[FusedFrame], None]] = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.rig = rig
+        self._recorder_config = recorder_config
+        self._control_token = control_token
+        self._with_ros = with_ros
+        self._stream_endpoint = stream_endpoint or rig.stream.endpoint
+        self._control_port = rig.control.port if control_port is None else control_port
+        self._on_fused_extra = on_fused
+        self._clock_ns = clock_ns
+        self._parts: List[Tuple[str, Any]] = []
+        self.ros: Any = None
+        self.recorder: Any = None
+        self.control: Any = None
+        self.takes: Optional[NodeTakes] = None
+        self.stream: Any = None
+        self.sync: Any = None
+        self.sensors: Optional[SensorRig] = None
+        self.status = NodeStatus()
+        self._stop = threading.Event()
+        self._diagnostics_thread: Optional[threading.Thread] = None
+        self._camera_info_sent = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def _open(self, name: str, opener: Callable[[], Any]) -> Any:
+        try:
+            part = opener()
+        except SensorError as err:
+            self.close()
+            raise SensorOpenError(f"edge node: could not start the {name}: {err}") from err
+        except Exception as err:
+            self.close()
+            raise SensorOpenError(f"edge node: could not start the {name}: {type(err).__name__}: {err}") from err
+        self._parts.append((name, part))
+        return part
+
+    def start(self) -> "EdgeNode":
+        from edge.stream import FusedFramePublisher
+        from edge.sync import Synchronizer
+
+        rig = self.rig
+        if self._with_ros:
+            from edge.ros import OnsetRosNode
+
+            self.ros = self._open("ROS 2 node", lambda: OnsetRosNode(rig.ros_config(), rig, clock_ns=self._clock_ns).start())
+        if self._recorder_config is not None:
+            self._start_recorder()
+        self.stream = self._open(
+            "fused-frame stream", lambda: FusedFramePublisher(self._stream_endpoint, rig.stream.send_hwm)
+        )
+        self.sensors = self._open("sensors", lambda: SensorRig(
+            rig, on_cloud=self._on_cloud, on_telemetry=self._on_telemetry, on_frame=self._on_frame,
+            on_lidar_stamp=self._on_lidar_stamp, clock_ns=self._clock_ns).start())
+        sync_config = self._sync_config()
+        self.sync = self._open("synchronizer", lambda: Synchronizer(
+            rig, self._on_fused, clock_ns=self._clock_ns, config=sync_config).start())
+        self._diagnostics_thread = threading.Thread(target=self._diagnostics_loop, name="edge-diagnostics", daemon=True)
+        self._diagnostics_thread.start()
+        return self
+
+    def _start_recorder(self) -> None:
+        from edge.recorder import ControlServer, TakeRecorder
+
+        if not self._control_token:
+            raise SensorOpenError(
+                f"edge node: the control API needs a token: set {self.rig.control.token_env} "
+                "(or pass --control-token)"
+            )
+        self.recorder = self._open("recorder", lambda: TakeRecorder(self._recorder_config, self.rig, clock_ns=self._clock_ns))
+        self.takes = self._open("take control", lambda: NodeTakes(self.recorder, self.ros, self.rig, self._clock_ns))
+        self.control = self._open("control API", lambda: ControlServer(
+            self.takes, host=self.rig.control.host, port=self._control_port, token=self._control_token,
+            timecode_now=self.timecode_now).start())
+
+    def timecode_now(self) -> Optional[str]:
+        """The timecode of the newest fused frame (TC in/out of a take when the request has none)."""
+        frame = self.status.last_frame
+        return None if frame is None or frame.timecode is None else str(frame.timecode)
+
+    def _sync_config(self):
+        """The profile's sync settings, with the camera pipeline's own latency where unset."""
+        config = self.rig.sync
+        camera = self.rig.camera.name
+        driver = self.sensors.get(camera).driver if self.sensors is not None else None
+        if driver is None or camera in config.clocks:
+            return config
+        latency_ns = int(driver.pipeline_latency_ns())
+        clocks = dict(config.clocks)
+        clocks[camera] = config.clock(camera).model_copy(update={"latency_ns": latency_ns})
+        return config.model_copy(update={"clocks": clocks})
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._diagnostics_thread is not None:
+            self._diagnostics_thread.join(timeout=3.0)
+            self._diagnostics_thread = None
+        while self._parts:
+            name, part = self._parts.pop()
+            try:
+                part.close()
+            except Exception as err:  # noqa: BLE001 - close the rest whatever one part does
+                log.warning("closing the %s failed: %s", name, err)
+
+    def __enter__(self) -> "EdgeNode":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the sim feeds the camera and the LTC in-process ------------------------------------------
+
+    def camera_driver(self) -> Any:
+        return self.sensors.get(self.rig.camera.name).driver
+
+    def timecode_listener(self) -> Optional[TimecodeTap]:
+        """What the simulated stage feeds its LTC audio to (None when the camera reads no LTC)."""
+        if not self.rig.camera.ltc:
+            return None
+        return TimecodeTap(self.sensors.get("timecode").driver, self._on_timecode)
+
+    # -- samples in ------------------------------------------------------------------------------
+
+    def _master(self, sensor: str, sensor_ns, fallback_ns):
+        sync = self.sync
+        master = None if sync is None or sensor_ns is None else sync.to_master_ns(sensor, sensor_ns)
+        return fallback_ns if master is None else master
+
+    def _on_lidar_stamp(self, name: str, sensor_ns: int, host_ns: int) -> None:
+        sync = self.sync
+        if sync is not None:
+            sync.observe_clock(name, sensor_ns, host_ns)
+
+    def _on_cloud(self, name: str, cloud: PointCloud) -> None:
+        sync = self.sync
+        if sync is None:
+            return
+        sync.add_cloud(name, cloud)
+        if self.ros is not None and len(cloud) and name == self.rig.lidars[0].name:
+            point_t = self._master(name, cloud.t_ns, None)
+            if point_t is not None:
+                self.ros.publish_cloud(cloud, int(point_t[0]), point_t)
+
+    def _on_telemetry(self, name: str, sample: TelemetrySample) -> None:
+        sync = self.sync
+        if sync is None:
+            return
+        sync.add_telemetry(name, sample)
+        if self.ros is None and self.recorder is None:
+            return
+        t_ns = int(self._master(name, sample.stamp.sensor_ns, sample.stamp.host_ns))
+        pose = RigPose(t_ns, np.asarray(sample.position_m, dtype=float), matrix_to_quat(
+            rotation_from_pan_tilt_roll(sample.pan_deg, sample.tilt_deg, sample.roll_deg)))
+        if self.ros is not None:
+            self.ros.publish_pose(pose)
+        if self.recorder is not None and not (self.ros is not None and self.ros.tf_available):
+            self._record_tf(pose)
+
+    def _record_tf(self, pose: RigPose) -> None:
+        if not self.recorder.recording:
+            return
+        ros = self.rig.ros_config()
+        msg = tf_message(self.recorder.types, [(pose.matrix(), pose.t_ns, ros.stage_frame, ros.rig_frame)])
+        self.recorder.write_message("/tf", TF_MSGTYPE, msg, pose.t_ns)
+
+    def _on_frame(self, name: str, frame: ImageFrame) -> None:
+        sync = self.sync
+        if sync is None:
+            return
+        sync.add_frame(frame)
+        if self.ros is not None:
+            stamp = int(self._master(name, frame.exposure_mid.sensor_ns, frame.exposure_mid.host_ns))
+            self.ros.publish_image(frame, stamp)
+
+    def _on_timecode(self, sample: TimecodeSample) -> None:
+        sync = self.sync
+        if sync is None:
+            return
+        sync.add_timecode(sample)
+        if self.ros is not None:
+            self.ros.publish_timecode(sample.timecode, sample.stamp.host_ns)
+
+    # -- fused frames out ------------------------------------------------------------------------
+
+    def _on_fused(self, frame: FusedFrame) -> None:
+        sent = self.stream.publish(frame) if self.stream is not None else False
+        self.status.fused(frame, sent, self._clock_ns())
+        if self.ros is not None and (not self._camera_info_sent or frame.frame_index % 24 == 0):
+            self._publish_camera_info(frame)
+        if self._on_fused_extra is not None:
+            self._on_fused_extra(frame)
+
+    def _publish_camera_info(self, frame: FusedFrame) -> None:
+        if self.ros is None:
+            return
+        self.ros.publish_camera_info(frame.K, frame.distortion, frame.rgb.shape[1], frame.rgb.shape[0], frame.t_ns)
+        self._camera_info_sent = True
+
+    def _diagnostics_loop(self) -> None:
+        while not self._stop.wait(_DIAGNOSTICS_PERIOD_S):
+            entries = diagnostics_entries(self)
+            if self.ros is not None:
+                try:
+                    self.ros.publish_diagnostics(entries, self._clock_ns())
+                except Exception as err:  # noqa: BLE001 - health reporting must not take the node down
+                    log.warning("publishing diagnostics failed: %s", err)
+            self.status.last_diagnostics = entries
+
+    def health(self) -> Dict[str, Any]:
+        """Counters for the status line and the control API."""
+        return self.status.summary(self)

@@ -1,0 +1,153 @@
+"""The edge node's health: fused-frame counters, the once-a-second status table, ROS diagnostics.
+
+A crew reads the status table; tools read ``/diagnostics``. Both come from the same figures:
+the synchronizer's snapshot (fused rate, per-sensor sync flags, clock models), the drivers'
+stats (rates, drops) and the stream's counters.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any, Deque, Dict, List, Optional, Tuple
+
+from sensors.vocabulary import FusedFrame, SyncStatus
+
+__all__ = ["NodeStatus", "diagnostics_entries", "format_node_status"]
+
+_LEVEL_OK, _LEVEL_WARN, _LEVEL_ERROR, _LEVEL_STALE = 0, 1, 2, 3
+
+
+class NodeStatus:
+    """Counters of fused frames as they leave the node (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.frames = 0
+        self.complete = 0
+        self.streamed = 0
+        self.stream_dropped = 0
+        self.without_timecode = 0
+        self.flags: Dict[str, Dict[str, int]] = {}
+        self._latency_ns: Deque[int] = deque(maxlen=256)
+        self._times_ns: Deque[int] = deque(maxlen=512)
+        self.last_frame: Optional[FusedFrame] = None
+        self.last_diagnostics: List[Any] = []
+
+    def fused(self, frame: FusedFrame, streamed: bool, now_ns: int) -> None:
+        with self._lock:
+            self.frames += 1
+            self.complete += int(frame.complete)
+            self.streamed += int(streamed)
+            self.stream_dropped += int(not streamed)
+            self.without_timecode += int(frame.timecode is None)
+            for entry in frame.sync:
+                if entry.status is not SyncStatus.OK:
+                    per = self.flags.setdefault(entry.sensor, {})
+                    per[entry.status.value] = per.get(entry.status.value, 0) + 1
+            self._latency_ns.append(now_ns - frame.t_ns)
+            self._times_ns.append(now_ns)
+            self.last_frame = frame
+
+    def rate_hz(self, now_ns: int, span_ns: int = 2_000_000_000) -> float:
+        with self._lock:
+            recent = [t for t in self._times_ns if t >= now_ns - span_ns]
+        return len(recent) / (span_ns / 1e9)
+
+    def latency_ms(self) -> Optional[Tuple[float, float]]:
+        """Median and worst of exposure-to-output latency over the newest frames, ms."""
+        with self._lock:
+            values = sorted(self._latency_ns)
+        if not values:
+            return None
+        return values[len(values) // 2] / 1e6, values[-1] / 1e6
+
+    def summary(self, node: Any) -> Dict[str, Any]:
+        now = node._clock_ns()
+        latency = self.latency_ms()
+        with self._lock:
+            out = {
+                "fused": self.frames,
+                "complete": self.complete,
+                "fused_hz": None,
+                "streamed": self.streamed,
+                "stream_dropped": self.stream_dropped,
+                "without_timecode": self.without_timecode,
+                "flags": {k: dict(v) for k, v in self.flags.items()},
+                "latency_ms": latency,
+                "last_timecode": str(self.last_frame.timecode) if self.last_frame and self.last_frame.timecode else None,
+            }
+        out["fused_hz"] = self.rate_hz(now)
+        return out
+
+
+def _clock_row(clock: Any) -> Tuple[str, str, str]:
+    if clock is None or clock.residual_jitter_ns is None:
+        return "-", "-", "-"
+    drift = "-" if clock.drift_ppm is None else f"{clock.drift_ppm:+.1f}"
+    error = "-" if clock.error_estimate_ns is None else f"{clock.error_estimate_ns / 1e3:.0f}"
+    return f"{clock.residual_jitter_ns / 1e6:.3f}", drift, error
+
+
+def format_node_status(node: Any, elapsed_s: float) -> str:
+    """The status block ``onset node run`` prints once a second."""
+    summary = node.health()
+    snap = node.sync.snapshot()
+    latency = summary["latency_ms"]
+    lat_text = f"{latency[0]:.0f}/{latency[1]:.0f} ms" if latency else "-"
+    lines = [
+        f"-- {elapsed_s:7.1f} s -- fused {summary['fused_hz']:.1f} fps ({summary['fused']} frames, "
+        f"{summary['complete']} complete), TC {summary['last_timecode'] or '-'}, "
+        f"exposure->out median/max {lat_text}, stream sent {summary['streamed']} dropped {summary['stream_dropped']}"
+    ]
+    header = ("sensor", "kind", "rate Hz", "synced", "late", "missing", "jitter ms", "drift ppm", "fit err us", "drops")
+    rows = [header]
+    drivers = {h.name: h for h in (node.sensors.handles if node.sensors else [])}
+    for name, status in snap.sensors.items():
+        drops = sum(n for key, n in snap.dropped.items() if key.startswith(f"{name}:"))
+        handle = drivers.get(name)
+        if handle is not None:
+            drops += handle.stats.snapshot().dropped
+        clock = status.clock
+        rows.append((
+            name, status.kind, f"{status.rate_hz:.1f}",
+            "yes" if clock is not None and clock.converged else ("-" if clock is None else "no"),
+            str(snap.late.get(name, 0)), str(snap.missing.get(name, 0)), *_clock_row(clock), str(drops),
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+    if node.recorder is not None:
+        status = node.recorder.status()
+        lines.append(f"  recorder: {status.to_dict().get('state', status)}")
+    return "\n".join(lines)
+
+
+def diagnostics_entries(node: Any) -> List[Tuple[str, int, str, Tuple[Tuple[str, str], ...]]]:
+    """One ``diagnostic_msgs`` status per sensor plus one for the fusion, as (name, level, message, values)."""
+    entries = []
+    if node.sensors is not None:
+        for handle in node.sensors.handles:
+            snap = handle.stats.snapshot()
+            ratio = snap.rate_hz / handle.expected_rate_hz if handle.expected_rate_hz else 0.0
+            if snap.last_host_ns is None:
+                level, message = _LEVEL_STALE, "no data"
+            elif ratio < 0.5:
+                level, message = _LEVEL_ERROR, f"rate {snap.rate_hz:.1f}/s of {handle.expected_rate_hz:.1f}"
+            elif ratio < 0.9 or snap.dropped:
+                level, message = _LEVEL_WARN, f"rate {snap.rate_hz:.1f}/s, {snap.dropped} dropped"
+            else:
+                level, message = _LEVEL_OK, f"rate {snap.rate_hz:.1f}/s"
+            values = (("rate_hz", f"{snap.rate_hz:.2f}"), ("expected_hz", f"{handle.expected_rate_hz:.2f}"),
+                      ("decoded", str(snap.decoded)), ("dropped", str(snap.dropped)))
+            entries.append((f"onset/{handle.family}/{handle.name}", level, message, values))
+    if node.sync is not None:
+        snap = node.sync.snapshot()
+        summary = node.health()
+        level = _LEVEL_OK if summary["fused_hz"] > 0 else _LEVEL_STALE
+        values = (("fused_fps", f"{summary['fused_hz']:.2f}"), ("fused", str(snap.fused)),
+                  ("complete", str(snap.fused_complete)), ("stream_dropped", str(summary["stream_dropped"])))
+        values += tuple((f"late/{k}", str(v)) for k, v in snap.late.items() if v)
+        values += tuple((f"missing/{k}", str(v)) for k, v in snap.missing.items() if v)
+        entries.append(("onset/fusion", level, f"{summary['fused_hz']:.1f} fused frames/s", values))
+    return entries
