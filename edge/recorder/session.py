@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from edge.recorder.bag import BagWriter
 from edge.recorder.config import QosPreset, RecorderConfig
@@ -86,6 +86,7 @@ class TakeSession:
         self._queue: Deque[Any] = collections.deque()
         self._queued_bytes = 0
         self._topic_types: Dict[str, str] = {}
+        self._unknown: Set[Tuple[str, str]] = set()
         self.dropped: Dict[str, int] = {reason: 0 for reason in DROP_REASONS}
         self.state = TakeStatus.RECORDING
         self.error: Optional[str] = None
@@ -230,6 +231,10 @@ class TakeSession:
             if known is None:
                 if msgtype not in self._types:
                     self.dropped["unknown_type"] += 1
+                    if (topic, msgtype) not in self._unknown:
+                        self._unknown.add((topic, msgtype))
+                        self.notes.append(f"topic {topic}: type {msgtype!r} is not in the recorder's typestore; "
+                                          "its messages were dropped")
                     return False
                 self._topic_types[topic] = msgtype
             elif known != msgtype:
@@ -270,9 +275,14 @@ class TakeSession:
         cfg, bag = self.config, self._bag
         assert bag is not None
         last_chunk = last_fsync = time.monotonic()
+        unsynced = False  # chunks handed to the OS but not yet fsynced
         try:
             while True:
-                item = self._next(max(0.0, cfg.flush_interval_s - (time.monotonic() - last_chunk)))
+                now = time.monotonic()
+                wait_s = cfg.flush_interval_s - (now - last_chunk)
+                if unsynced:
+                    wait_s = min(wait_s, cfg.fsync_interval_s - (now - last_fsync))
+                item = self._next(max(0.0, wait_s))
                 if item is _STOP:
                     break
                 chunk = False
@@ -288,10 +298,12 @@ class TakeSession:
                     last_chunk = now  # also when nothing was pending: the interval starts again
                 if chunk:
                     last_chunk = now
-                    if cfg.fsync_interval_s == 0 or now - last_fsync >= cfg.fsync_interval_s:
-                        bag.fsync()
-                        last_fsync = now
+                    unsynced = True
                     self._check_floor()
+                if unsynced and now - last_fsync >= cfg.fsync_interval_s:
+                    bag.fsync()
+                    last_fsync = now
+                    unsynced = False
             bag.close()
         except _BelowFloorError as floor:
             try:

@@ -143,6 +143,8 @@ def test_bad_messages_are_counted_never_raised(recorder):
     assert dropped == {"queue_full": 0, "take_failed": 0, "unknown_type": 2, "type_mismatch": 1, "bad_message": 5}
     info = recorder.stop()
     assert info.message_count == 1 and info.dropped == dropped
+    assert info.notes == ("topic /a: type 'nope_msgs/msg/Nothing' is not in the recorder's typestore; "
+                          "its messages were dropped",)
 
 
 def test_write_never_blocks_and_a_full_queue_counts_drops(takes_dir, rig, monkeypatch):
@@ -230,3 +232,19 @@ def test_status_reports_the_take_and_the_disk(recorder):
     assert info.name in body
     recorder.stop()
     assert recorder.status().take.status == "complete"
+
+
+def test_chunks_are_fsynced_on_the_fsync_interval_even_when_the_take_goes_quiet(takes_dir, rig, monkeypatch):
+    synced = []
+    real_fsync = BagWriter.fsync
+    monkeypatch.setattr(BagWriter, "fsync", lambda self: (synced.append(self.messages_flushed), real_fsync(self)))
+    config = RecorderConfig(takes_dir=takes_dir, min_free_bytes=0, chunk_size_bytes=1024, fsync_interval_s=0.2)
+    with TakeRecorder(config, rig) as recorder:
+        recorder.start("1", "1", 1)
+        for i in range(40):
+            recorder.write("/a", TR, _cdr(recorder, TR, i), BASE_NS + i)
+        assert _poll(lambda: recorder.status().take.flushed_messages >= 35)
+        flushed = recorder.status().take.flushed_messages
+        # Nothing more arrives: the chunks already written still reach the disk within the interval.
+        assert _poll(lambda: synced and synced[-1] == flushed)
+        assert len(synced) <= 3  # at most every 0.2 s, not after each of the ~10 chunks
