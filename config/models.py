@@ -13,6 +13,7 @@ from typing import List, Literal, Optional, Tuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.recorder import RecorderConfig
 from config.ros import RosConfig
 from config.sync import SyncConfig
 from sensors.vocabulary import FrameRate
@@ -268,6 +269,7 @@ class RigConfig(_Model):
     ros: Optional[RosConfig] = Field(
         None, description="ROS 2 node, topics and frame ids (default: derived from the sensors' topics and frames)"
     )
+    recorder: RecorderConfig = Field(default_factory=RecorderConfig, description="where and how takes are recorded")
     stream: "StreamConfig" = Field(default_factory=lambda: StreamConfig())
     control: "ControlConfig" = Field(default_factory=lambda: ControlConfig())
 

@@ -38,15 +38,15 @@ def _run(args: argparse.Namespace) -> int:
     from edge.cli.monitor import watch_lines
     from edge.node.app import EdgeNode
     from edge.node.health import format_node_status
-    from edge.recorder import RecorderConfig
-
     # Receivers share the interpreter with rendering and fusion: keep their stamps sharp.
     sys.setswitchinterval(0.0002)
     rig = load_profile(args.profile)
     recorder_config = None
     token = None
     if not args.no_record:
-        recorder_config = RecorderConfig(takes_dir=args.takes_dir) if args.takes_dir else RecorderConfig()
+        recorder_config = rig.recorder
+        if args.takes_dir:
+            recorder_config = recorder_config.model_copy(update={"takes_dir": Path(args.takes_dir).expanduser()})
         token = resolve_control_token(args.control_token, rig.control.token_env)
     node = EdgeNode(rig, recorder_config=recorder_config, control_token=token, with_ros=not args.no_ros,
                     stream_endpoint=args.stream, control_port=args.control_port)
@@ -103,7 +103,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     add_profile_argument(run)
     run.add_argument("-d", "--duration", type=float, default=None, metavar="S", help="stop after S seconds")
     run.add_argument("--interval", type=float, default=1.0, metavar="S", help="seconds between status lines")
-    run.add_argument("--takes-dir", default=None, metavar="DIR", help="where takes are recorded (default ~/onset/takes)")
+    run.add_argument("--takes-dir", default=None, metavar="DIR",
+                     help="where takes are recorded (default: the profile's recorder.takes_dir, ~/onset/takes)")
     run.add_argument("--no-record", action="store_true", help="no recorder and no control API")
     run.add_argument("--no-ros", action="store_true", help="do not start the ROS 2 node (no rclpy needed)")
     run.add_argument("--stream", default=None, metavar="ENDPOINT",

@@ -17,9 +17,19 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
+def _saved_token():
+    """The token a node that made its own left in ~/.onset/control-token (see `onset node run`)."""
+    from edge.cli.node_cmd import TOKEN_FILE
+
+    try:
+        return TOKEN_FILE.expanduser().read_text().strip() or None
+    except OSError:
+        return None
+
+
 def _client(args: argparse.Namespace) -> ControlClient:
     url = args.control or os.environ.get(CONTROL_URL_ENV) or DEFAULT_CONTROL_URL
-    token = args.token or os.environ.get(CONTROL_TOKEN_ENV)
+    token = args.token or os.environ.get(CONTROL_TOKEN_ENV) or _saved_token()
     return ControlClient(url, token)
 
 
@@ -90,7 +100,8 @@ def _add_control_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--control", metavar="URL", default=None,
                         help=f"the node's control API (default: ${CONTROL_URL_ENV} or {DEFAULT_CONTROL_URL})")
     parser.add_argument("--token", metavar="T", default=None,
-                        help=f"bearer token the node printed at start-up (default: ${CONTROL_TOKEN_ENV})")
+                        help=f"bearer token of the node (default: ${CONTROL_TOKEN_ENV}, else ~/.onset/control-token "
+                             "that a node without a configured token writes)")
 
 
 def register(groups: argparse._SubParsersAction) -> None:

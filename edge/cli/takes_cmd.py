@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from edge.recorder.catalog import describe_take, list_takes, resolve_take
-from edge.recorder.config import RecorderConfig
+from config import load_profile
+from config.recorder import RecorderConfig
 from edge.recorder.errors import RecorderError
 from edge.recorder.recover import recover_all, recover_take
 
@@ -21,7 +22,7 @@ EXIT_FAILURE = 1
 
 def _takes_dir(args: argparse.Namespace) -> Path:
     chosen = args.takes_dir or os.environ.get(TAKES_DIR_ENV)
-    return Path(chosen).expanduser() if chosen else RecorderConfig().takes_dir
+    return Path(chosen).expanduser() if chosen else load_profile(args.profile).recorder.takes_dir
 
 
 def _size(n: int) -> str:
@@ -127,8 +128,12 @@ def _recover(args: argparse.Namespace) -> int:
 
 
 def _add_dir(parser: argparse.ArgumentParser) -> None:
+    from edge.cli.main import add_profile_argument
+
     parser.add_argument("--takes-dir", default=None, metavar="DIR",
-                        help=f"the takes folder (default: ${TAKES_DIR_ENV} or {RecorderConfig().takes_dir})")
+                        help=f"the takes folder (default: ${TAKES_DIR_ENV}, else the profile's recorder.takes_dir, "
+                             f"{RecorderConfig().takes_dir})")
+    add_profile_argument(parser)
 
 
 def register(groups: argparse._SubParsersAction) -> None:

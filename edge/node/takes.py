@@ -24,6 +24,26 @@ class NodeTakes:
         self.recorder, self._ros, self._rig, self._clock_ns = recorder, ros, rig, clock_ns
         self._subscriptions: List[Any] = []
         self._lock = threading.Lock()
+        self._declare_topics()
+
+    def _declare_topics(self) -> None:
+        """Record each topic with the QoS its publisher offers, so ``ros2 bag play`` offers it again."""
+        from config.recorder import QosPreset
+
+        self.recorder.declare_topic("/tf", QosPreset.RELIABLE)
+        self.recorder.declare_topic("/tf_static", QosPreset.LATCHED)
+        if self._ros is None:
+            return
+        from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
+
+        for topic in self._ros.topics():
+            if topic.qos.durability == DurabilityPolicy.TRANSIENT_LOCAL:
+                preset = QosPreset.LATCHED
+            elif topic.qos.reliability == ReliabilityPolicy.BEST_EFFORT:
+                preset = QosPreset.SENSOR_DATA
+            else:
+                preset = QosPreset.RELIABLE
+            self.recorder.declare_topic(topic.name, preset)
 
     def status(self):
         return self.recorder.status()

@@ -20,7 +20,7 @@ from edge.recorder.catalog import (
     list_takes,
     resolve_take,
 )
-from edge.recorder.config import DEFAULT_TAKES_DIR, BagCompression, QosPreset, RecorderConfig
+from config.recorder import DEFAULT_TAKES_DIR, BagCompression, QosPreset, RecorderConfig
 from edge.recorder.control import (
     CONTROL_TOKEN_ENV,
     CONTROL_URL_ENV,

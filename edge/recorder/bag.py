@@ -27,7 +27,7 @@ from typing import Dict, List, Optional
 
 from mcap.writer import CompressionType, Writer
 
-from edge.recorder.config import BagCompression
+from config.recorder import BagCompression
 from edge.recorder.errors import BagError
 from edge.recorder.metadata import (
     BAG_METADATA_VERSION,

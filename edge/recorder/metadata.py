@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-from edge.recorder.config import QosPreset
+from config.recorder import QosPreset
 from edge.recorder.typestore import MESSAGE_ENCODING
 
 __all__ = [

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
-from edge.recorder.config import QosPreset, RecorderConfig
+from config.recorder import QosPreset, RecorderConfig
 from edge.recorder.errors import RecorderStateError
 from edge.recorder.session import DROP_REASONS, TakeSession, free_bytes
 from edge.recorder.take import TakeStatus, validate_slate

@@ -27,7 +27,7 @@ from mcap.records import Channel, Chunk, Message, Schema
 from mcap.stream_reader import breakup_chunk
 
 from edge.recorder.bag import BagWriter
-from edge.recorder.config import BagCompression
+from config.recorder import BagCompression
 from edge.recorder.errors import RecoveryError, TakeFileError
 from edge.recorder.metadata import fsync_dir, write_metadata_yaml
 from edge.recorder.take import (

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from edge.recorder.bag import BagWriter
-from edge.recorder.config import QosPreset, RecorderConfig
+from config.recorder import QosPreset, RecorderConfig
 from edge.recorder.errors import DiskSpaceError, RecorderError
 from edge.recorder.metadata import BAG_METADATA_VERSION, STORAGE_IDENTIFIER, qos_profiles_yaml
 from edge.recorder.take import (
@@ -362,8 +362,8 @@ class TakeSession:
         if self._bag is None or self.stop_ns is None:
             return
         for t in self._bag.topics:
-            if t.last_ns is None or t.first_ns is None:
-                continue
+            if t.last_ns is None or t.first_ns is None or t.message_count < 2:
+                continue  # a topic written once (/tf_static, a latched calibration) has no rhythm to break
             period = (t.last_ns - t.first_ns) / max(1, t.message_count - 1)
             limit = max(_STALL_MIN_NS, 10 * period)
             silent = self.stop_ns - t.last_ns
