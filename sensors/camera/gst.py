@@ -45,6 +45,19 @@ _lock = threading.Lock()
 _modules: Optional[SimpleNamespace] = None
 
 
+def _load_rclpy_first() -> None:
+    """Load rclpy's libraries before GStreamer's, where rclpy is installed.
+
+    The ROS 2 wheels bundle their own builds of shared libraries; when GStreamer (with its video
+    and app libraries) has loaded first, creating an rclpy node later in the same process
+    segfaults. Loaded in this order, both work. Without rclpy there is nothing to do.
+    """
+    try:
+        import rclpy  # noqa: F401
+    except ImportError:
+        pass
+
+
 def require_gst() -> SimpleNamespace:
     """``Gst``, ``GstVideo``, ``GstApp`` and ``GLib``, imported and initialised once.
 
@@ -54,6 +67,7 @@ def require_gst() -> SimpleNamespace:
     with _lock:
         if _modules is not None:
             return _modules
+        _load_rclpy_first()
         try:
             import gi
         except ImportError as err:

@@ -40,7 +40,7 @@ class RunningNode:
         profile.write_text(yaml.safe_dump(data))
         self.takes_dir = tmp_path / "takes"
         self.stream = f"tcp://127.0.0.1:{_free_port(socket.SOCK_STREAM)}"
-        self.domain = str(200 + os.getpid() % 30)
+        self.domain = str(215 + os.getpid() % 9)  # 215..232: DDS ports clear of Linux's ephemeral range
         self.env = dict(os.environ, PYTHONUNBUFFERED="1", ROS_DOMAIN_ID=self.domain,
                         ROS_LOCALHOST_ONLY="1", ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
         args = [sys.executable, "-m", "edge.cli.main", "node", "run", "--profile", str(profile),
