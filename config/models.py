@@ -88,6 +88,10 @@ class LidarConfig(_Model):
         default_factory=lambda: MountConfig(xyz_m=(0.0, 0.0, 0.12)),
         description="T_rig_lidar: where the LiDAR sits on the camera body",
     )
+    source: Literal["driver", "ros"] = Field(
+        "driver", description="driver: Onset decodes the UDP packets; ros: a vendor driver already publishes "
+        "PointCloud2 (velodyne_pointcloud, ouster-ros) on ros.inputs.lidar_points and the node subscribes to it",
+    )
     topic: str = "/onset/lidar/points"
     frame_id: str = "lidar"
 

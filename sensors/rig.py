@@ -81,7 +81,7 @@ class SensorRig:
         from sensors.lidar.velodyne import packet_period_ns
 
         out: List[tuple] = []
-        for cfg in self.rig.lidars:
+        for cfg in (c for c in self.rig.lidars if c.source == "driver"):
             # Velodyne packets leave at a fixed rate whatever the spin rate: count packets.
             out.append((cfg.name, "lidar", 1e9 / packet_period_ns(cfg.model.value),
                         lambda c=cfg: VelodyneDriver(c, on_cloud=_named(c.name, self._on_cloud), clock_ns=self._clock_ns,

@@ -100,6 +100,8 @@ class EdgeNode:
         self._stop = threading.Event()
         self._diagnostics_thread: Optional[threading.Thread] = None
         self._camera_info_sent = False
+        # The first LiDAR Onset decodes itself goes out on ros.lidar_topic (vendor ones are already on ROS).
+        self._published_lidar = next((c.name for c in rig.lidars if c.source == "driver"), None)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -135,9 +137,22 @@ class EdgeNode:
         sync_config = self._sync_config()
         self.sync = self._open("synchronizer", lambda: Synchronizer(
             rig, self._on_fused, clock_ns=self._clock_ns, config=sync_config).start())
+        self._subscribe_vendor_topics()
         self._diagnostics_thread = threading.Thread(target=self._diagnostics_loop, name="edge-diagnostics", daemon=True)
         self._diagnostics_thread.start()
         return self
+
+    def _subscribe_vendor_topics(self) -> None:
+        """LiDARs whose profile says ``source: ros`` come from a vendor driver's PointCloud2 topic."""
+        vendor = [c.name for c in self.rig.lidars if c.source == "ros"]
+        if not vendor:
+            return
+        if self.ros is None:
+            raise SensorOpenError(f"edge node: LiDAR {vendor[0]!r} has source: ros, which needs the ROS 2 node")
+        if len(vendor) > 1:
+            raise SensorOpenError(f"edge node: only one LiDAR can come from ROS (ros.inputs.lidar_points), got {vendor}")
+        name = vendor[0]
+        self.ros.subscribe_inputs(on_cloud=lambda cloud: self.sync.add_cloud(name, cloud))
 
     def _start_recorder(self) -> None:
         from edge.recorder import ControlServer, TakeRecorder
@@ -216,7 +231,7 @@ class EdgeNode:
         if sync is None:
             return
         sync.add_cloud(name, cloud)
-        if self.ros is not None and len(cloud) and name == self.rig.lidars[0].name:
+        if self.ros is not None and len(cloud) and name == self._published_lidar:
             point_t = self._master(name, cloud.t_ns, None)
             if point_t is not None:
                 self.ros.publish_cloud(cloud, int(point_t[0]), point_t)
