@@ -1,0 +1,331 @@
+"""The simulated stage replayed offline: the sensor sims' pure paths, decoded by the real drivers,
+fed in host-arrival order to a synchronizer with a pinned clock (tests and benchmarks share it).
+
+No sockets and no GStreamer: LiDAR packets go through ``VelodyneDriver.decode_datagram``, FreeD
+packets through ``FreedDriver.decode_datagram``, and camera frames are built from
+``CameraSim.truth(k)`` (its stamp, its timecode label) as the camera driver would deliver them.
+Every host arrival comes from a seeded generator, so runs repeat exactly. Each event keeps the
+ground truth it was made from, so what a consumer made of it can be scored.
+
+Transport delays (host arrival minus the instant the sensor sent): the LiDAR sim draws its own
+(half-normal from its clock's ``jitter_ns``); FreeD packets take 0.3 ms plus a gamma-distributed
+0.1 ms on average; camera frames 8 ms of pipeline plus a gamma-distributed 1 ms on average.
+:func:`sync_config` gives a synchronizer these mean delays, as a calibrated node would have them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from config.models import (
+    CameraConfig,
+    ClockConfig,
+    LidarConfig,
+    RigConfig,
+    ShotKeyframe,
+    StageConfig,
+    TelemetryConfig,
+    TimecodeConfig,
+)
+from config.sync import SensorClockConfig, SyncConfig
+from sensors.camera.sim import CameraSim
+from sensors.lidar.driver import VelodyneDriver
+from sensors.lidar.sim import VelodyneSim
+from sensors.lidar.types import LidarGroundTruth
+from sensors.telemetry.driver import FreedDriver
+from sensors.telemetry.sim import FreedSim
+from sensors.timecode.sim import LtcSim
+from sensors.vocabulary import NS_PER_S, ImageFrame, LensState, RigPose, Stamp
+
+__all__ = [
+    "CAMERA_DELAY_MIN_NS",
+    "EPOCH_NS",
+    "FREED_DELAY_MIN_NS",
+    "Event",
+    "SphereStage",
+    "StageRun",
+    "TruthIndex",
+    "build_run",
+    "feed",
+    "match_truth",
+    "moving_shot",
+    "replay",
+    "rig_config",
+    "sync_config",
+    "truth_index",
+]
+
+EPOCH_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
+FREED_DELAY_MIN_NS, FREED_DELAY_SHAPE, FREED_DELAY_SCALE_NS = 300_000, 2.0, 50_000
+CAMERA_DELAY_MIN_NS, CAMERA_DELAY_SHAPE, CAMERA_DELAY_SCALE_NS = 8_000_000, 2.0, 500_000
+
+# Sensor offsets (ns) added to a shared clock, so that no two sensors read alike.
+_CAMERA_OFFSET_NS, _LIDAR_OFFSET_NS, _FREED_OFFSET_NS = 2_500_000, -1_200_000, 800_000
+
+
+def moving_shot(
+    dolly_mps: float = 1.0, pan_dps: float = 30.0, seconds: int = 6, pan_start_deg: float = -20.0
+) -> List[ShotKeyframe]:
+    """Evenly spaced keys on straight lines: constant dolly (m/s) and pan (deg/s) speed between the
+    first and last key's neighbours (a plan that does not loop starts and ends at rest)."""
+    return [
+        ShotKeyframe(t_s=float(s), dolly_m=dolly_mps * s, pan_deg=pan_start_deg + pan_dps * s,
+                     focal_length_mm=35.0, focus_distance_m=3.0)
+        for s in range(int(seconds) + 1)
+    ]
+
+
+def rig_config(
+    clock: Optional[ClockConfig] = None,
+    *,
+    clocks: Optional[Mapping[str, ClockConfig]] = None,
+    width_px: int = 640,
+    height_px: int = 360,
+    shot: Optional[List[ShotKeyframe]] = None,
+    ltc: bool = True,
+) -> RigConfig:
+    """A rig of one camera, one VLP-16 and one FreeD tracker over a shot plan (default:
+    :func:`moving_shot`), on a stage that does not loop.
+
+    Either ``clock``: every sensor runs on it, each with its own fixed offset added; or ``clocks``:
+    ``{"camera": ..., "lidar": ..., "telemetry": ...}``, each sensor's clock as given.
+    """
+    if (clock is None) == (clocks is None):
+        raise ValueError("give exactly one of clock (shared) or clocks (per sensor)")
+    if clocks is not None:
+        missing = {"camera", "lidar", "telemetry"} - set(clocks)
+        if missing:
+            raise ValueError(f"clocks lacks {sorted(missing)}")
+        camera_clock, lidar_clock, freed_clock = clocks["camera"], clocks["lidar"], clocks["telemetry"]
+    else:
+        assert clock is not None
+
+        def with_offset(offset_ns: int) -> ClockConfig:
+            return clock.model_copy(update={"offset_ns": clock.offset_ns + offset_ns})
+
+        camera_clock = with_offset(_CAMERA_OFFSET_NS)
+        lidar_clock = with_offset(_LIDAR_OFFSET_NS)
+        freed_clock = with_offset(_FREED_OFFSET_NS)
+    stage = StageConfig(loop=False, shot=shot or moving_shot())
+    return RigConfig(
+        stage=stage,
+        camera=CameraConfig(width_px=width_px, height_px=height_px, clock=camera_clock, ltc=ltc),
+        lidars=[LidarConfig(port=0, clock=lidar_clock)],
+        telemetry=[TelemetryConfig(port=0, clock=freed_clock)],
+        timecode=TimecodeConfig(clock=ClockConfig(offset_ns=0, drift_ppm=10.0, jitter_ns=0)),
+    )
+
+
+def sync_config(rig: RigConfig, **extra) -> SyncConfig:
+    """Synchronizer settings with each sensor's mean transport delay (module docstring) as its
+    clock model's latency; ``extra`` sets any other :class:`SyncConfig` field."""
+    lidar_jitter = rig.lidars[0].clock.jitter_ns
+    clocks = {
+        # The LiDAR sim's delivery latency is half-normal: its mean is sigma * sqrt(2 / pi).
+        rig.lidars[0].name: SensorClockConfig(latency_ns=int(round(lidar_jitter * np.sqrt(2.0 / np.pi)))),
+        rig.telemetry[0].name: SensorClockConfig(
+            latency_ns=FREED_DELAY_MIN_NS + int(FREED_DELAY_SHAPE * FREED_DELAY_SCALE_NS)
+        ),
+        rig.camera.name: SensorClockConfig(
+            latency_ns=CAMERA_DELAY_MIN_NS + int(CAMERA_DELAY_SHAPE * CAMERA_DELAY_SCALE_NS)
+        ),
+    }
+    return SyncConfig(clocks=clocks, **extra)
+
+
+class SphereStage:
+    """A stand-in stage for timing-only runs: the rig stands still and every ray hits 5 m away."""
+
+    def rig_matrices(self, t_ns) -> np.ndarray:
+        T = np.tile(np.eye(4), (np.size(t_ns), 1, 1))
+        T[:, 2, 3] = 1.5
+        return T
+
+    def cast_rays(self, origins_m, directions, t_ns):
+        n = np.asarray(origins_m).reshape(-1, 3).shape[0]
+        d = np.asarray(directions, dtype=float).reshape(-1, 3)
+        return SimpleNamespace(distance_m=np.full(n, 5.0), object_id=np.zeros(n, dtype=np.int32), normal_stage=-d)
+
+    def rig_state(self, t_ns: int) -> Tuple[RigPose, LensState]:
+        return RigPose(int(t_ns), np.array([0.0, 0.0, 1.5]), np.array([0.0, 0.0, 0.0, 1.0])), LensState(35.0, 3.0)
+
+
+@dataclass
+class Event:
+    """One arrival at the host: ``kind`` is ``"cloud"`` (item: PointCloud; truth: the run's
+    LiDAR ground truth or None), ``"stamp"`` (a LiDAR packet's ``(sensor_ns, host_ns)``),
+    ``"telemetry"`` (TelemetrySample; FreedSimPacket) or ``"frame"`` (ImageFrame; CameraFrameTruth).
+    ``order`` breaks ties: frames after the samples that arrived at the same instant."""
+
+    host_ns: int
+    order: int
+    kind: str
+    sensor: str
+    item: object
+    truth: object = None
+
+
+@dataclass
+class StageRun:
+    """The sims of one rig and the events they produce, in host-arrival order."""
+
+    rig: RigConfig
+    stage: object
+    lidar: VelodyneSim
+    freed: FreedSim
+    camera: CameraSim
+    ltc: Optional[LtcSim]
+    events: List[Event] = field(default_factory=list)
+
+
+def build_run(
+    rig: RigConfig,
+    stage,
+    start_ns: int,
+    end_ns: int,
+    seed: int = 0,
+    *,
+    lidar_truth: bool = False,
+    truth_from_ns: Optional[int] = None,
+    packet_stamps: bool = False,
+) -> StageRun:
+    """Every LiDAR sweep, FreeD sample and camera frame of ``[start_ns, end_ns)`` as events.
+
+    ``stage`` is what the sims look at (a :class:`sensors.sim.stage.Stage` or a
+    :class:`SphereStage`); the sims' clocks are switched on at :data:`EPOCH_NS`.
+    ``lidar_truth``: keep the LiDAR's ground truth (ray casting costs more) on the sweep events,
+    for the packets sent from ``truth_from_ns`` on (default: all of them). ``packet_stamps``:
+    also a ``"stamp"`` event for every LiDAR packet (its stamp pair, as the driver's ``on_stamp``
+    hears it and the node hands it to ``Synchronizer.observe_clock``).
+    """
+    rng = np.random.default_rng([seed, 0x5E7])
+    lidar_cfg, freed_cfg = rig.lidars[0], rig.telemetry[0]
+    lidar = VelodyneSim(lidar_cfg, stage, EPOCH_NS, seed=seed + 101)
+    freed = FreedSim(freed_cfg, stage.rig_state, EPOCH_NS, seed=seed + 211)
+    ltc = LtcSim(rig.timecode, EPOCH_NS, seed=seed + 307) if rig.camera.ltc else None
+    camera = CameraSim(rig.camera, stage, ltc, EPOCH_NS, seed=seed + 401)
+    run = StageRun(rig, stage, lidar, freed, camera, ltc)
+
+    stamps: List[Tuple[int, int]] = []
+    driver = VelodyneDriver(lidar_cfg, on_stamp=(lambda s, h: stamps.append((s, h))) if packet_stamps else None)
+    split = start_ns if truth_from_ns is None else min(max(int(truth_from_ns), start_ns), end_ns)
+    packets, _ = lidar.simulate_between(start_ns, split, truth=False)
+    more, truth = lidar.simulate_between(split, end_ns, truth=lidar_truth)
+    for host_ns, payload in packets + more:  # the sim's send time already carries its delivery latency
+        cloud = driver.decode_datagram(payload, host_ns)
+        # As in the driver: a packet's stamp pair is heard before the sweep it completes.
+        run.events.extend(Event(h, 0, "stamp", lidar_cfg.name, (s, h)) for s, h in stamps)
+        stamps.clear()
+        if cloud is not None:
+            run.events.append(Event(host_ns, 0, "cloud", lidar_cfg.name, cloud, truth))
+
+    freed_driver = FreedDriver(freed_cfg)
+    for packet in freed.frames_between(start_ns, end_ns):
+        host_ns = packet.master_ns + FREED_DELAY_MIN_NS + int(rng.gamma(FREED_DELAY_SHAPE, FREED_DELAY_SCALE_NS))
+        sample = freed_driver.decode_datagram(packet.payload, host_ns)
+        if sample is not None:
+            run.events.append(Event(host_ns, 0, "telemetry", freed_cfg.name, sample, packet))
+
+    rgb = np.zeros((rig.camera.height_px, rig.camera.width_px, 3), dtype=np.uint8)
+    k = camera.first_frame_at(start_ns)
+    while camera.exposure_master_ns(k) < end_ns:
+        truth_k = camera.truth(k)
+        host_ns = truth_k.master_ns + CAMERA_DELAY_MIN_NS + int(rng.gamma(CAMERA_DELAY_SHAPE, CAMERA_DELAY_SCALE_NS))
+        frame = ImageFrame(rgb, Stamp(truth_k.sensor_ns, host_ns), k, truth_k.timecode)
+        run.events.append(Event(host_ns, 1, "frame", rig.camera.name, frame, truth_k))
+        k += 1
+    run.events.sort(key=lambda e: (e.host_ns, e.order))
+    return run
+
+
+def feed(sync, event: Event) -> bool:
+    """Hand one event to ``sync`` (an :class:`edge.sync.Synchronizer` or anything with its
+    ``add_cloud`` / ``add_telemetry`` / ``add_frame`` / ``observe_clock``); True if it was accepted."""
+    if event.kind == "stamp":
+        sync.observe_clock(event.sensor, *event.item)
+        return True
+    if event.kind == "cloud":
+        return sync.add_cloud(event.sensor, event.item)
+    if event.kind == "telemetry":
+        return sync.add_telemetry(event.sensor, event.item)
+    return sync.add_frame(event.item)
+
+
+def replay(
+    sync,
+    events: List[Event],
+    after_feed: Optional[Callable[[Event, bool], None]] = None,
+    until_ns: Optional[int] = None,
+) -> List[Tuple[int, object]]:
+    """Feed ``events`` in order to ``sync`` (a synchronizer with a pinned clock: ``poll(now_ns)``
+    and ``next_deadline_ns()``), polling at every arrival and at every waiting frame's deadline,
+    as its worker thread would; then at every deadline up to ``until_ns`` (default: 10 s past
+    the last event). ``after_feed(event, accepted)`` hears each event once fed. Returns
+    ``(poll time ns, fused frame)`` of every fused frame."""
+    out: List[Tuple[int, object]] = []
+    for event in events:
+        deadline = sync.next_deadline_ns()
+        while deadline is not None and deadline < event.host_ns:
+            out.extend((deadline, f) for f in sync.poll(deadline))
+            deadline = sync.next_deadline_ns()
+        accepted = feed(sync, event)
+        if after_feed is not None:
+            after_feed(event, accepted)
+        out.extend((event.host_ns, f) for f in sync.poll(event.host_ns))
+    end = until_ns if until_ns is not None else (events[-1].host_ns + 10 * NS_PER_S if events else 0)
+    deadline = sync.next_deadline_ns()
+    while deadline is not None and deadline <= end:
+        out.extend((deadline, f) for f in sync.poll(deadline))
+        deadline = sync.next_deadline_ns()
+    return out
+
+
+class TruthIndex(NamedTuple):
+    """A LiDAR ground truth sorted by (ring, sensor time), for :func:`match_truth`: ``order`` into
+    the truth's rows; ``rings`` and ``t_sensor_ns`` in that order; ``ring_bounds`` maps a ring to
+    its ``[lo, hi)`` span."""
+
+    order: np.ndarray
+    rings: np.ndarray
+    t_sensor_ns: np.ndarray
+    ring_bounds: Dict[int, Tuple[int, int]]
+
+
+def truth_index(truth: LidarGroundTruth) -> TruthIndex:
+    """Sort ``truth`` once so that many sweeps can be matched against it."""
+    order = np.lexsort((truth.t_sensor_ns, truth.ring))
+    rings, times = np.asarray(truth.ring)[order], np.asarray(truth.t_sensor_ns, dtype=np.int64)[order]
+    bounds = {
+        int(r): (int(np.searchsorted(rings, r, "left")), int(np.searchsorted(rings, r, "right")))
+        for r in np.unique(rings)
+    }
+    return TruthIndex(order, rings, times, bounds)
+
+
+def match_truth(index: TruthIndex, ring: np.ndarray, t_sensor_ns: np.ndarray, tolerance_ns: int = 1_000) -> np.ndarray:
+    """Row of the ground truth of each decoded point (its ``ring`` and sensor-clock time ``t_ns``):
+    same ring, nearest firing time; -1 where none lies within ``tolerance_ns`` (packet stamps
+    carry whole microseconds)."""
+    ring = np.asarray(ring)
+    t = np.asarray(t_sensor_ns, dtype=np.int64)
+    rows = np.full(t.size, -1, dtype=np.int64)
+    for r in np.unique(ring):
+        span = index.ring_bounds.get(int(r))
+        if span is None or span[1] - span[0] == 0:
+            continue
+        lo, hi = span
+        sel = np.flatnonzero(ring == r)
+        times = index.t_sensor_ns[lo:hi]
+        if times.size == 1:
+            j = np.zeros(sel.size, dtype=np.int64)
+        else:
+            j = np.clip(np.searchsorted(times, t[sel]), 1, times.size - 1)
+            nearer_left = np.abs(times[j - 1] - t[sel]) <= np.abs(times[j] - t[sel])
+            j = np.where(nearer_left, j - 1, j)
+        close = np.abs(times[j] - t[sel]) <= tolerance_ns
+        rows[sel[close]] = index.order[lo + j[close]]
+    return rows
