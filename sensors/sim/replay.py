@@ -123,12 +123,14 @@ def rig_config(
 def sync_config(rig: RigConfig, **extra) -> SyncConfig:
     """Synchronizer settings with each sensor's mean transport delay (module docstring) as its
     clock model's latency; ``extra`` sets any other :class:`SyncConfig` field."""
-    lidar_jitter = rig.lidars[0].clock.jitter_ns
+    half_normal_mean = np.sqrt(2.0 / np.pi)
+    lidar_jitter, freed_jitter = rig.lidars[0].clock.jitter_ns, rig.telemetry[0].clock.jitter_ns
     clocks = {
-        # The LiDAR sim's delivery latency is half-normal: its mean is sigma * sqrt(2 / pi).
-        rig.lidars[0].name: SensorClockConfig(latency_ns=int(round(lidar_jitter * np.sqrt(2.0 / np.pi)))),
+        # The LiDAR and FreeD sims deliver with a half-normal latency: its mean is sigma * sqrt(2 / pi).
+        rig.lidars[0].name: SensorClockConfig(latency_ns=int(round(lidar_jitter * half_normal_mean))),
         rig.telemetry[0].name: SensorClockConfig(
             latency_ns=FREED_DELAY_MIN_NS + int(FREED_DELAY_SHAPE * FREED_DELAY_SCALE_NS)
+            + int(round(freed_jitter * half_normal_mean))
         ),
         rig.camera.name: SensorClockConfig(
             latency_ns=CAMERA_DELAY_MIN_NS + int(CAMERA_DELAY_SHAPE * CAMERA_DELAY_SCALE_NS)

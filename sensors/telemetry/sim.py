@@ -1,12 +1,12 @@
 """A simulated FreeD tracking system: true rig pose and lens in, D1 packets on its own clock out.
 
 The tracking system runs on a :class:`DriftingClock` switched on at master time ``epoch_ns``.
-Packet k is sampled and sent at the master time when that clock reads
-``epoch + offset + k / rate_hz``, so the packet rate drifts by the clock's ``drift_ppm``; the
-clock's jitter moves each send time by a Gaussian amount (clipped to under half a packet period,
-so a sender never reorders its own packets). Each packet carries the true pose and lens of that
-master time (from ``pose_at``), encoded as D1, with a 16-bit counter in the spare bytes that
-starts at a seeded value and wraps.
+Packet k samples the rig at the master time when that clock reads ``epoch + offset + k / rate_hz``
+(a tracker samples on its own oscillator's ticks, so the packet rate drifts by the clock's
+``drift_ppm``) and carries the true pose and lens of that instant (from ``pose_at``), encoded as
+D1, with a 16-bit counter in the spare bytes that starts at a seeded value and wraps. The clock's
+jitter is the delivery: each packet leaves a non-negative, half-normal delay after its sample
+(clipped under 0.9 of a packet period, so a sender never reorders its own packets).
 
 :class:`FreedSim` is pure: the same seed gives the same packets, whatever windows they are
 asked for in. :class:`FreedSender` plays it over UDP in real time (``time.time_ns()`` is master).
@@ -63,14 +63,14 @@ class FreedSim:
         """Send-time jitter of each packet index, drawn per block so any window repeats exactly."""
         if self.clock.jitter_ns == 0:
             return np.zeros(index.shape, dtype=np.int64)
-        limit = 0.45 * self.period_ns
+        limit = 0.9 * self.period_ns
         out = np.empty(index.shape, dtype=np.int64)
         blocks = index // _JITTER_BLOCK
         for block in np.unique(blocks):
             noise = self._jitter_blocks.get(int(block))
             if noise is None:
                 rng = np.random.default_rng([self.seed, 0x7E1E, int(block)])
-                noise = np.rint(np.clip(rng.normal(0.0, self.clock.jitter_ns, _JITTER_BLOCK), -limit, limit))
+                noise = np.rint(np.clip(np.abs(rng.normal(0.0, self.clock.jitter_ns, _JITTER_BLOCK)), 0, limit))
                 if len(self._jitter_blocks) > 8:
                     self._jitter_blocks.clear()
                 self._jitter_blocks[int(block)] = noise = noise.astype(np.int64)
@@ -78,11 +78,16 @@ class FreedSim:
             out[mask] = noise[index[mask] % _JITTER_BLOCK]
         return out
 
-    def send_times_ns(self, index: np.ndarray) -> np.ndarray:
-        """Master times (int64 ns) at which packets ``index`` are sampled and sent."""
+    def sample_times_ns(self, index: np.ndarray) -> np.ndarray:
+        """Master times (int64 ns) at which packets ``index`` sample the rig (the tracker's clock ticks)."""
         index = np.asarray(index, dtype=np.int64)
         sensor_ns = self.epoch_ns + self.clock.offset_ns + np.rint(index * self.period_ns).astype(np.int64)
-        send_ns = np.asarray(self.clock.master_ns(sensor_ns), dtype=np.int64) + self._jitter_ns(index)
+        return np.asarray(self.clock.master_ns(sensor_ns), dtype=np.int64)
+
+    def send_times_ns(self, index: np.ndarray) -> np.ndarray:
+        """Master times (int64 ns) at which packets ``index`` leave: their sample plus the delivery jitter."""
+        index = np.asarray(index, dtype=np.int64)
+        send_ns = self.sample_times_ns(index) + self._jitter_ns(index)
         return np.maximum(send_ns, self.epoch_ns)  # nothing leaves before the system is switched on
 
     def _index_at(self, master_ns: int) -> float:
@@ -94,17 +99,18 @@ class FreedSim:
         """Every packet sent in ``[master_start_ns, master_end_ns)``, with its ground truth."""
         if master_end_ns <= master_start_ns:
             return []
-        # One packet of margin each side covers the jitter (under half a period).
+        # One packet of margin each side covers the delivery jitter (under one period).
         first = max(0, math.floor(self._index_at(master_start_ns)) - 1)
         last = math.ceil(self._index_at(master_end_ns)) + 1
         if last < first:
             return []
         index = np.arange(first, last + 1, dtype=np.int64)
-        send_ns = self.send_times_ns(index)
+        sample_ns = self.sample_times_ns(index)
+        send_ns = np.maximum(sample_ns + self._jitter_ns(index), self.epoch_ns)
         keep = (send_ns >= master_start_ns) & (send_ns < master_end_ns)
         frames = []
-        for k, t_ns in zip(index[keep].tolist(), send_ns[keep].tolist()):
-            pose, lens = self.pose_at(t_ns)
+        for k, t_ns, sampled_ns in zip(index[keep].tolist(), send_ns[keep].tolist(), sample_ns[keep].tolist()):
+            pose, lens = self.pose_at(sampled_ns)
             counter = self.counter_of(k)
             fields = telemetry_from_pose(pose, lens, self.config.lens, camera_id=self.config.camera_id, spare=counter)
             frames.append(FreedSimPacket(k, t_ns, counter, pose, lens, encode_d1(fields)))

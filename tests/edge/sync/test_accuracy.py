@@ -36,7 +36,7 @@ def alignment():
     master time (read back from its buffers) minus the truth."""
     rig = rig_config(ClockConfig(offset_ns=0, drift_ppm=50.0, jitter_ns=2_000_000), width_px=64, height_px=36)
     run = build_run(rig, SphereStage(), EPOCH_NS, EPOCH_NS + int(ALIGN_RUN_S * NS_PER_S), seed=1)
-    errors = {"lidar": [], "freed": [], "freed_sample": []}
+    errors = {"lidar": [], "freed": []}
     fused = []
     sync = Synchronizer(rig, fused.append, deadline_ns=DEADLINE_NS, clock_ns=lambda: 0, config=sync_config(rig))
 
@@ -51,13 +51,13 @@ def alignment():
             errors["lidar"].append((event.host_ns, held.t_ns[-len(cloud):] - truth))
         elif event.kind == "telemetry":
             packet, freed = event.truth, run.freed
-            # The master time at which the tracker's clock read this packet's counter time ...
+            # The master time at which the tracker's clock read this packet's counter time: when it
+            # sampled the pose (the 2 ms jitter is in the delivery).
             counter_ns = freed.epoch_ns + freed.clock.offset_ns + round(packet.index * freed.period_ns)
             clock_truth = freed.clock.master_ns(counter_ns)
+            assert packet.pose.t_ns == clock_truth
             held_ns = int(sync.poses("freed", 0, 2**62).t_ns[-1])
             errors["freed"].append((event.host_ns, held_ns - clock_truth))
-            # ... and the one at which it sampled the pose (its send time, jittered by the 2 ms).
-            errors["freed_sample"].append((event.host_ns, held_ns - packet.master_ns))
 
     replay(sync, run.events, check)
     frames = {e.item.frame_index: e.truth for e in run.events if e.kind == "frame"}
@@ -77,16 +77,16 @@ def test_time_alignment_with_50ppm_drift_and_2ms_jitter_is_within_half_a_millise
     freed = _settled(errors["freed"], settle_ns)
     p99 = {name: float(np.percentile(np.abs(e), 99)) for name, e in
            (("camera", camera), ("lidar", lidar), ("freed", freed))}
-    sample_p99 = float(np.percentile(np.abs(_settled(errors["freed_sample"], settle_ns)), 99))
     print(f"\nalignment p99 after {ALIGN_SETTLE_S:.0f} s (50 ppm, 2 ms jitter): "
           + ", ".join(f"{k} {ms(v):.3f} ms" for k, v in p99.items())
-          + f" [{camera.size} frames, {lidar.size} LiDAR points, {freed.size} FreeD samples];"
-          + f" FreeD vs its jittered sampling instant: {ms(sample_p99):.3f} ms")
+          + f" [{camera.size} frames, {lidar.size} LiDAR points, {freed.size} FreeD samples]")
     assert camera.size > 300 and lidar.size > 1_000_000 and freed.size > 1400
     for name, value in p99.items():
         assert value < HALF_MS, name
-    # Mapped one by one, the 2 ms stamps would be off by ~5 ms; the sampling instants stay that far.
-    assert sample_p99 > 5 * p99["freed"]
+    # Mapped one by one, the 2 ms jittery arrivals would be off by several ms.
+    arrivals = np.array([e.host_ns - e.truth.pose.t_ns for e in run.events
+                         if e.kind == "telemetry" and e.host_ns >= settle_ns], dtype=float)
+    assert float(np.percentile(np.abs(arrivals - arrivals.mean()), 99)) > 5 * p99["freed"]
     snap = sync.snapshot()
     assert all(snap.sensors[n].synced for n in ("camera", "lidar", "freed"))
     settled = [f for f in fused if f.t_ns >= settle_ns]
