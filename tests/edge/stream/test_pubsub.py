@@ -183,8 +183,7 @@ def test_bind_allows_remote_only_when_asked() -> None:
     assert check_bind_endpoint("tcp://localhost:0") == "tcp://localhost:0"
     assert check_bind_endpoint("tcp://[::1]:0") == "tcp://[::1]:0"
     assert check_bind_endpoint("/run/onset/fused.sock") == "ipc:///run/onset/fused.sock"
-    with FusedFramePublisher("tcp://0.0.0.0:0", allow_remote=True) as pub:
-        assert pub.endpoint.startswith("tcp://0.0.0.0:")
+    # (Nothing is bound beyond loopback in the tests: the flag is checked, not exercised on a network.)
 
 
 def test_port_in_use_and_closed_use_are_clear_errors() -> None:
