@@ -137,6 +137,9 @@ class OnsetRosNode:
         self._stop = threading.Event()
         self._closed = False
         self._image_index = 0
+        #: ``tap(topic, msgtype, msg)`` hears every message this node publishes, after it went out:
+        #: the recorder takes the node's own topics here rather than back through DDS.
+        self.tap: Optional[Callable[[str, str, object], None]] = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -291,6 +294,9 @@ class OnsetRosNode:
         counter = self._counter(info.name)
         with self._lock:
             counter.published += 1
+        tap = self.tap
+        if tap is not None:
+            tap(info.name, info.msgtype, msg)
 
     def publish_cloud(self, cloud: PointCloud, stamp_ns: int, point_t_ns: np.ndarray) -> None:
         """One sweep as PointCloud2; ``stamp_ns`` and ``point_t_ns`` are master times (see edge.ros.clouds)."""
