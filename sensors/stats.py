@@ -1,8 +1,10 @@
 """Live health of one sensor as its driver sees it: rate, drops and clock behaviour.
 
-The clock figures come from a least-squares line through recent (sensor stamp, host stamp)
-pairs: ``offset_ms`` is host minus sensor time at the newest sample, ``drift_ppm`` the line's
-slope error, ``jitter_ms`` the residuals' standard deviation. The edge node's robust clock
+The clock figures come from a line through recent (sensor stamp, host stamp) pairs, fitted by
+least squares and fitted again without the pairs that lie far off it (a packet held up in a
+busy host): ``offset_ms`` is host minus sensor time at the newest sample, ``drift_ppm`` the
+line's slope error, ``jitter_ms`` the robust spread of the residuals (1.4826 × their median
+absolute deviation, the standard deviation for Gaussian jitter). The edge node's robust clock
 model replaces this for synchronization; this is what a crew reads on a status line.
 """
 
@@ -38,11 +40,16 @@ def fit_clock_line(sensor_ns: np.ndarray, host_ns: np.ndarray) -> Optional[Clock
     dh = (h - h[-1]).astype(np.float64)
     slope, intercept = np.polyfit(ds, dh, 1)
     residual = dh - (slope * ds + intercept)
+    spread = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
+    inliers = np.abs(residual - np.median(residual)) <= max(5.0 * spread, 1.0)
+    if 3 <= int(inliers.sum()) < residual.size and np.ptp(ds[inliers]) > 0:
+        slope, intercept = np.polyfit(ds[inliers], dh[inliers], 1)
+        residual = dh - (slope * ds + intercept)
     offset_ns = float(h[-1] - s[-1]) + intercept
     return ClockFit(
         offset_ms=float(offset_ns / 1e6),
         drift_ppm=float((1.0 / slope - 1.0) * 1e6),  # sensor seconds per host second, minus one
-        jitter_ms=float(np.std(residual)) / 1e6,
+        jitter_ms=1.4826 * float(np.median(np.abs(residual - np.median(residual)))) / 1e6,
         samples=int(s.size),
     )
 

@@ -18,6 +18,18 @@ def test_clock_fit_recovers_offset_drift_and_jitter():
     assert fit.offset_ms == pytest.approx(3.0, abs=0.05)
 
 
+def test_clock_fit_ignores_packets_held_up_by_the_host():
+    rng = np.random.default_rng(5)
+    host = np.arange(0, 10_000_000_000, 10_000_000, dtype=np.int64)
+    sensor = host + ((host - host[0]) * 20e-6).astype(np.int64)
+    delayed = host + rng.normal(0, 100_000, host.size).astype(np.int64)
+    late = rng.random(host.size) < 0.05
+    delayed[late] += rng.integers(5_000_000, 50_000_000, late.sum())  # 5 % held up 5..50 ms
+    fit = fit_clock_line(sensor, delayed)
+    assert fit.drift_ppm == pytest.approx(20.0, abs=3.0)
+    assert fit.jitter_ms == pytest.approx(0.1, rel=0.15)
+
+
 def test_clock_fit_needs_three_distinct_samples():
     assert fit_clock_line(np.array([1, 2]), np.array([1, 2])) is None
     assert fit_clock_line(np.array([5, 5, 5]), np.array([1, 2, 3])) is None
