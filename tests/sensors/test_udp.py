@@ -1,21 +1,12 @@
 """The shared UDP receiver: loopback only, port conflicts named, callbacks isolated."""
 
 import socket
-import time
 
 import pytest
 
 from sensors.errors import PortInUseError
 from sensors.udp import UdpReceiver
-
-
-def _wait(predicate, timeout_s=3.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return False
+from tests.polling import wait_for
 
 
 def test_receives_and_stamps_datagrams():
@@ -24,7 +15,7 @@ def test_receives_and_stamps_datagrams():
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
             for i in range(5):
                 tx.sendto(bytes([i]) * 10, ("127.0.0.1", rx.port))
-        assert _wait(lambda: len(got) == 5)
+        assert wait_for(lambda: len(got) == 5)
     assert [p[0] for p, _ in got] == [0, 1, 2, 3, 4]
     assert all(t > 0 for _, t in got)
 
@@ -50,5 +41,5 @@ def test_callback_errors_are_counted_not_fatal():
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
             tx.sendto(b"bad", ("127.0.0.1", rx.port))
             tx.sendto(b"good", ("127.0.0.1", rx.port))
-        assert _wait(lambda: seen == [b"good"])
+        assert wait_for(lambda: seen == [b"good"])
         assert rx.callback_errors == 1

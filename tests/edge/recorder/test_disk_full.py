@@ -11,7 +11,6 @@ import errno
 import io
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from edge.recorder import DiskSpaceError, RecorderConfig, TakeRecorder, bag_is_c
 from edge.recorder import bag as bag_module
 
 from .messages import BASE_NS, READERS, TOPICS, make_message, plain
+from tests.polling import wait_for
 
 IMAGE = "sensor_msgs/msg/Image"
 TR = "sensor_msgs/msg/TimeReference"
@@ -69,15 +69,6 @@ def _image(recorder, i, pad=40_000):
     return msg
 
 
-def _poll(predicate, timeout_s=20.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
 def test_a_full_disk_fails_the_take_clearly_and_keeps_earlier_takes(small_disk, rig):
     takes_dir, kind = small_disk
     config = RecorderConfig(takes_dir=takes_dir, chunk_size_bytes=64 * 1024, min_free_bytes=0,
@@ -96,8 +87,8 @@ def test_a_full_disk_fails_the_take_clearly_and_keeps_earlier_takes(small_disk, 
         recorder.write_message(TOPICS[IMAGE], IMAGE, _image(recorder, i), BASE_NS + i * 1_000_000)
         i += 1
         if i % 10 == 0:
-            _poll(lambda: recorder.status().queued_messages == 0, 5.0)  # let the writer reach the disk
-    assert _poll(lambda: recorder.status().state == "failed"), "the disk never filled"
+            wait_for(lambda: recorder.status().queued_messages == 0, 5.0)  # let the writer reach the disk
+    assert wait_for(lambda: recorder.status().state == "failed", 20.0), "the disk never filled"
     status = recorder.status()
     assert status.dropped["bad_message"] == status.dropped["queue_full"] == 0
     assert "No space left on device (ENOSPC)" in status.error and "recording stopped" in status.error
@@ -111,7 +102,7 @@ def test_a_full_disk_fails_the_take_clearly_and_keeps_earlier_takes(small_disk, 
     assert recorder.status().dropped["take_failed"] == before + 50
 
     # take.json says so (the writer thread rewrites it just after it fails), in the space the take held in reserve.
-    assert _poll(lambda: read_take_json(second.path)["status"] == "failed")
+    assert wait_for(lambda: read_take_json(second.path)["status"] == "failed", 20.0)
     assert "take.json could not be updated" not in recorder.status().error
     doc = read_take_json(second.path)
     assert doc["status"] == "failed" and "ENOSPC" in doc["errors"][-1]["message"]
@@ -144,8 +135,8 @@ def test_the_free_space_floor_stops_recording_with_a_complete_bag(tmp_path, rig)
             recorder.write_message(TOPICS[IMAGE], IMAGE, _image(recorder, i), BASE_NS + i * 1_000_000)
             i += 1
             if i % 10 == 0:
-                _poll(lambda: recorder.status().queued_messages == 0, 5.0)
-        assert _poll(lambda: recorder.status().state == "failed")
+                wait_for(lambda: recorder.status().queued_messages == 0, 5.0)
+        assert wait_for(lambda: recorder.status().state == "failed", 20.0)
         error = recorder.status().error
         assert "below the 1.0 MB floor" in error and "the bag up to here is complete" in error
         assert recorder.write_message(TOPICS[IMAGE], IMAGE, _image(recorder, 0), BASE_NS) is False

@@ -22,21 +22,13 @@ from edge.recorder.bag import BagWriter
 from edge.recorder.take import LOCK_FILE, RESERVE_FILE, live_recorder_pid, parse_take_name
 
 from .messages import BASE_NS, TOPICS, make_message
+from tests.polling import wait_for
 
 TR = "sensor_msgs/msg/TimeReference"
 
 
 def _cdr(recorder, msgtype=TR, i=0):
     return recorder.types.serialize(make_message(recorder.types, msgtype, i), msgtype)
-
-
-def _poll(predicate, timeout_s=5.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return predicate()
 
 
 @pytest.mark.parametrize("scene, shot, take, fragment", [
@@ -161,7 +153,7 @@ def test_write_never_blocks_and_a_full_queue_counts_drops(takes_dir, rig, monkey
         recorder.start("1", "1", 1)
         data = _cdr(recorder)
         assert recorder.write("/a", TR, data, BASE_NS)
-        assert _poll(lambda: recorder.status().queued_messages == 0)  # the writer thread holds it, stalled
+        assert wait_for(lambda: recorder.status().queued_messages == 0)  # the writer thread holds it, stalled
         t0 = time.perf_counter()
         accepted = [recorder.write("/a", TR, data, BASE_NS + i) for i in range(1, 50)]
         elapsed = time.perf_counter() - t0
@@ -195,7 +187,7 @@ def test_a_chunk_still_filling_reaches_the_disk_on_the_flush_interval(takes_dir,
         for i in range(3):
             recorder.write("/a", TR, _cdr(recorder, TR, i), BASE_NS + i)
         # 3 small messages are far below the 1 MiB chunk: only the interval can write them.
-        assert _poll(lambda: recorder.status().take.flushed_messages == 3)
+        assert wait_for(lambda: recorder.status().take.flushed_messages == 3)
         assert recorder.status().take.chunks == 1
         assert (info.path / "bag" / "bag_0.mcap").stat().st_size > 3 * 60
 
@@ -243,8 +235,8 @@ def test_chunks_are_fsynced_on_the_fsync_interval_even_when_the_take_goes_quiet(
         recorder.start("1", "1", 1)
         for i in range(40):
             recorder.write("/a", TR, _cdr(recorder, TR, i), BASE_NS + i)
-        assert _poll(lambda: recorder.status().take.flushed_messages >= 35)
+        assert wait_for(lambda: recorder.status().take.flushed_messages >= 35)
         flushed = recorder.status().take.flushed_messages
         # Nothing more arrives: the chunks already written still reach the disk within the interval.
-        assert _poll(lambda: synced and synced[-1] == flushed)
+        assert wait_for(lambda: synced and synced[-1] == flushed)
         assert len(synced) <= 3  # at most every 0.2 s, not after each of the ~10 chunks

@@ -12,15 +12,7 @@ from sensors.lidar.driver import VelodyneDriver
 from sensors.lidar.sim import VelodyneSender, VelodyneSim
 from sensors.lidar.velodyne import packet_period_ns
 from tests.sensors.lidar._support import BoxStage, any_port, lidar_config
-
-
-def _wait(predicate, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
+from tests.polling import wait_for
 
 
 def test_sim_to_driver_over_udp_for_a_second():
@@ -30,9 +22,9 @@ def test_sim_to_driver_over_udp_for_a_second():
         epoch_ns = time.time_ns()
         sim = VelodyneSim(config, BoxStage(epoch_ns), epoch_ns, seed=1)
         with VelodyneSender(sim, "127.0.0.1", driver.port) as sender:
-            assert _wait(lambda: driver.sweeps >= 9, timeout_s=8.0), (driver.sweeps, sender.sent)
+            assert wait_for(lambda: driver.sweeps >= 9, timeout_s=8.0), (driver.sweeps, sender.sent)
         elapsed_s = (time.time_ns() - epoch_ns) / 1e9
-        assert _wait(lambda: driver.stats.received == sender.sent, timeout_s=2.0)
+        assert wait_for(lambda: driver.stats.received == sender.sent, timeout_s=2.0)
     snap = driver.stats.snapshot()
     assert snap.dropped == 0 and sender.send_errors == 0 and sender.skipped == 0
     # Real time: about one packet per packet period, no faster (packets leave at their firing times).

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-import time
 
 import numpy as np
 from hypothesis import settings
 
 from config.models import ClockConfig, LensCalibrationConfig, TelemetryConfig
 from sensors.vocabulary import LensState, RigPose, matrix_to_quat, rotation_from_pan_tilt_roll
+from tests.polling import wait_for  # noqa: F401 - re-exported for the telemetry tests
 
 EPOCH_NS = 1_700_000_000_000_000_000
 
@@ -54,16 +54,6 @@ def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_for(predicate, timeout_s: float = 5.0, poll_s: float = 0.005) -> bool:
-    """Poll ``predicate`` until true or the deadline passes."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(poll_s)
-    return bool(predicate())
 
 
 def angle_diff_deg(a: float, b: float) -> float:
