@@ -191,7 +191,7 @@ def huber_line_fit(
     # Float rounding of the residuals themselves: never reject a point for less than that.
     min_sigma = max(min_sigma, 1e-12 * (float(np.abs(ya).max()) + abs(b) * float(np.abs(xa).max())) + 1e-300)
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    for iterations in range(1, max_iter + 1):  # noqa: B007 - read after the loop
         residual = ya - (a + b * xa)
         sigma = max(robust_sigma(residual), min_sigma)
         u = np.abs(residual) / sigma
