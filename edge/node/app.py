@@ -3,10 +3,10 @@
 Data flow (DESIGN.md): Onset's drivers decode the wire; each sample goes to the synchronizer
 (whose clock models put it on the master clock) and, stamped on the master clock, out on its
 ROS 2 topic. The synchronizer fuses every camera frame with deskewed LiDAR depth, pose, lens and
-timecode and hands it to the fused-frame stream (pyzmq) for engine workers and the preview. The
-recorder subscribes to every topic the node publishes, raw, and writes them into the take's bag
-while a take is rolling; ``/tf`` is always written into the bag (from the pose) even where
-``tf2_msgs`` is not installed. A control API (loopback, token) starts and stops takes.
+timecode and hands it to the fused-frame stream (pyzmq) for engine workers and the preview. While
+a take rolls, the recorder takes every message the node publishes (:mod:`edge.node.takes`);
+``/tf`` is always written into the bag (from the pose) even where ``tf2_msgs`` is not installed.
+A control API (loopback, token) starts and stops takes.
 
 Start-up is all or nothing: each part is opened in order and, if one fails, those already open
 are closed in reverse and the error names the part.
@@ -137,7 +137,11 @@ class EdgeNode:
         sync_config = self._sync_config()
         self.sync = self._open("synchronizer", lambda: Synchronizer(
             rig, self._on_fused, clock_ns=self._clock_ns, config=sync_config).start())
-        self._subscribe_vendor_topics()
+        try:
+            self._subscribe_vendor_topics()
+        except SensorOpenError:
+            self.close()
+            raise
         self._diagnostics_thread = threading.Thread(target=self._diagnostics_loop, name="edge-diagnostics", daemon=True)
         self._diagnostics_thread.start()
         return self
