@@ -122,6 +122,10 @@ class EdgeNode:
         from edge.sync import Synchronizer
 
         rig = self.rig
+        if self._recorder_config is not None and not self._control_token:
+            raise SensorOpenError(
+                f"edge node: the control API needs a token: set {rig.control.token_env} (or pass --control-token)"
+            )
         if self._with_ros:
             from edge.ros import OnsetRosNode
 
@@ -161,11 +165,6 @@ class EdgeNode:
     def _start_recorder(self) -> None:
         from edge.recorder import ControlServer, TakeRecorder
 
-        if not self._control_token:
-            raise SensorOpenError(
-                f"edge node: the control API needs a token: set {self.rig.control.token_env} "
-                "(or pass --control-token)"
-            )
         self.recorder = self._open("recorder", lambda: TakeRecorder(self._recorder_config, self.rig, clock_ns=self._clock_ns))
         self.takes = self._open("take control", lambda: NodeTakes(self.recorder, self.ros, self.rig, self._clock_ns))
         self.control = self._open("control API", lambda: ControlServer(
