@@ -16,7 +16,6 @@ __all__ = ["register", "resolve_control_token", "TOKEN_FILE"]
 
 #: Where a node that generated its own control token leaves it for `onset take` (mode 0600).
 TOKEN_FILE = Path("~/.onset/control-token")
-_START_DELAY_NS = 2_000_000_000  # the emitter process builds its stage meanwhile
 
 
 def resolve_control_token(explicit: Optional[str], env_name: str) -> str:
@@ -53,9 +52,9 @@ def _run(args: argparse.Namespace) -> int:
     with node:
         stage = None
         if rig.simulated:
-            from sensors.sim.run import SimulatedStage
+            from sensors.sim.run import START_DELAY_NS, SimulatedStage
 
-            stage = SimulatedStage(rig, time.time_ns() + _START_DELAY_NS, camera_driver=node.camera_driver(),
+            stage = SimulatedStage(rig, time.time_ns() + START_DELAY_NS, camera_driver=node.camera_driver(),
                                    timecode_driver=node.timecode_listener(), udp_in_subprocess=True).start()
         try:
             where = [f"fused frames -> {node.stream.endpoint}"]

@@ -12,14 +12,11 @@ from sensors.rig import SensorRig
 
 __all__ = ["register"]
 
-# Sims start a little after the drivers so the first packets find them listening.
-_START_DELAY_NS = 2_000_000_000  # the emitter process builds its stage meanwhile
-
 
 def _play(rig, args: argparse.Namespace, sensors: Optional[SensorRig], camera, timecode) -> None:
-    from sensors.sim.run import SimulatedStage
+    from sensors.sim.run import START_DELAY_NS, SimulatedStage
 
-    epoch_ns = time.time_ns() + _START_DELAY_NS
+    epoch_ns = time.time_ns() + START_DELAY_NS
     with SimulatedStage(rig, epoch_ns, camera_driver=camera, timecode_driver=timecode, udp_in_subprocess=True) as stage:
         where = ", ".join(f"{c.name} -> udp {c.host}:{c.port}" for c in [*rig.lidars, *rig.telemetry])
         print(f"simulated stage {rig.name!r} (seed {rig.stage.seed}) running: {where}"

@@ -16,9 +16,12 @@ import numpy as np
 from config.models import RigConfig
 from sensors.errors import SensorError, SensorOpenError
 
-__all__ = ["SimulatedStage", "LtcTap"]
+__all__ = ["SimulatedStage", "LtcTap", "START_DELAY_NS"]
 
 _CHILD_START_TIMEOUT_S = 60.0
+#: How far ahead of now a live run puts the stage's epoch: the drivers are listening and the
+#: UDP emitter process has built its own stage by then, so no sensor's first packets are lost.
+START_DELAY_NS = 2_000_000_000
 
 
 class LtcTap:
