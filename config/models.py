@@ -136,7 +136,8 @@ class TelemetryConfig(_Model):
 class CameraSource(str, enum.Enum):
     """Where video comes from: one GStreamer source element per kind."""
 
-    APPSRC = "appsrc"  # the simulated stage pushes frames
+    APPSRC = "appsrc"  # frames pushed by code in the same process (tests, offline tools)
+    RTP = "rtp"  # uncompressed RTP video (RFC 4175, SMPTE ST 2110-20) on UDP host:port
     VIDEOTESTSRC = "videotestsrc"
     V4L2 = "v4l2src"
     DECKLINK = "decklinkvideosrc"
@@ -165,9 +166,14 @@ class CameraConfig(_Model):
     height_px: int = Field(360, ge=16, le=8192)
     fps: str = Field("24", description="frame rate label, e.g. 24, 23.976, 25, 29.97DF")
     device: Optional[str] = Field(None, description="v4l2 device path, DeckLink device number, RTSP URL or file path")
+    host: str = Field("127.0.0.1", description="rtp: address the driver's UDP socket binds (and the sim sends to)")
+    port: int = Field(5004, ge=0, le=65535, description="rtp: UDP port of the RTP video (0: any free port, for tests)")
+    shutter_angle_deg: float = Field(
+        180.0, gt=0.0, le=360.0, description="exposure per frame as a shutter angle (180: half the frame period)"
+    )
     intrinsics: IntrinsicsConfig = IntrinsicsConfig()
     clock: ClockConfig = ClockConfig()
-    ltc: bool = Field(True, description="read LTC audio into timecodestamper's ltc_sink pad")
+    ltc: bool = Field(True, description="the camera is jam-synced to the production's LTC (the video path never waits for it)")
     topic: str = "/onset/camera/image_raw"
     frame_id: str = "camera_optical"
 
