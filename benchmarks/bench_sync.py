@@ -51,7 +51,7 @@ from edge.fusion import (
 )
 from edge.sync import Synchronizer
 from sensors.camera import optics
-from sensors.sim.replay import (
+from tests.harness.replay import (
     EPOCH_NS,
     build_run,
     match_truth,

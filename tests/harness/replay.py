@@ -2,15 +2,35 @@
 fed in host-arrival order to a synchronizer with a pinned clock (tests and benchmarks share it).
 
 No sockets and no GStreamer: LiDAR packets go through ``VelodyneDriver.decode_datagram``, FreeD
-packets through ``FreedDriver.decode_datagram``, and camera frames are built from
-``CameraSim.truth(k)`` (its stamp, its timecode label) as the camera driver would deliver them.
-Every host arrival comes from a seeded generator, so runs repeat exactly. Each event keeps the
-ground truth it was made from, so what a consumer made of it can be scored.
+packets through ``FreedDriver.decode_datagram``, the LTC generator's audio (``LtcSim`` samples, in
+10 ms chunks as from a sound card) through ``TimecodeDriver.feed_audio``, and camera frames are
+built from ``CameraSim.truth(k)`` (its stamp on the camera's clock) as the camera driver would
+deliver them, **without a timecode**: the synchronizer must label each frame from the timecode it
+decoded. Every host arrival comes from a seeded generator, so runs repeat exactly. Each event
+keeps the ground truth it was made from (the frame's true label among it), so what a consumer
+made of it can be scored; the truth never reaches the synchronizer.
 
-Transport delays (host arrival minus the instant the sensor sent): the LiDAR sim draws its own
-(half-normal from its clock's ``jitter_ns``); FreeD packets take 0.3 ms plus a gamma-distributed
-0.1 ms on average; camera frames 8 ms of pipeline plus a gamma-distributed 1 ms on average.
-:func:`sync_config` gives a synchronizer these mean delays, as a calibrated node would have them.
+Transport delays (host arrival minus the instant the sensor sent), drawn here and never told to
+the synchronizer: the LiDAR sim draws its own (half-normal from its clock's ``jitter_ns``); FreeD
+packets take 0.3 ms plus a gamma-distributed 0.1 ms on average plus the tracker clock's jitter;
+camera frames the pipeline's latency (:data:`CAMERA_PIPELINE_LATENCY_NS`, a constant of the
+pipeline) plus a gamma-distributed 1 ms on average of queueing; LTC audio chunks 0.5 ms plus a
+gamma-distributed 0.2 ms on average after their last sample was taken.
+
+What :func:`sync_config` gives each clock model is only what a node on a real stage can know:
+
+* **camera, locked** (PTP, as an ST 2110 camera: its RTP stamps are its exposure instants on the
+  master clock): no latency; placed by its own stamps (``locked`` where
+  :class:`~config.sync.SensorClockConfig` has that field).
+* **camera, free-running**: the pipeline's latency, :data:`CAMERA_PIPELINE_LATENCY_NS`, as the node
+  reads it from its pipeline (a GStreamer latency query reports the configured latency of the
+  pipeline's elements). The queueing on top of it, and the offset it leaves, stay unknown without
+  a time-offset calibration: that is the error the accuracy figures show for such a camera.
+* **LiDAR** and **FreeD** (their packets carry the device's own stamps: firing times, the
+  tracker's counter): no latency, and the lower envelope of the delays (``delay_model
+  "lower_envelope"``): on a direct link the fastest packets arrive almost at once, and the floor
+  of the delays is the one thing about them a node can rely on without the sender's help.
+* **timecode**: nothing (its samples are placed by the audio chunks' host stamps).
 """
 
 from __future__ import annotations
@@ -33,18 +53,21 @@ from config.models import (
 )
 from config.sync import SensorClockConfig, SyncConfig
 from sensors.camera.sim import CameraSim
+from sensors.camera.types import CameraFrameTruth
 from sensors.lidar.driver import VelodyneDriver
 from sensors.lidar.sim import VelodyneSim
 from sensors.lidar.types import LidarGroundTruth
 from sensors.telemetry.driver import FreedDriver
 from sensors.telemetry.sim import FreedSim
-from sensors.timecode.sim import LtcSim
+from sensors.timecode.driver import TimecodeDriver
+from sensors.timecode.sim import LtcSim, render_ltc_samples
 from sensors.vocabulary import NS_PER_S, ImageFrame, LensState, RigPose, Stamp
 
 __all__ = [
-    "CAMERA_DELAY_MIN_NS",
+    "CAMERA_PIPELINE_LATENCY_NS",
     "EPOCH_NS",
     "FREED_DELAY_MIN_NS",
+    "LTC_CHUNK_NS",
     "Event",
     "SphereStage",
     "StageRun",
@@ -59,9 +82,18 @@ __all__ = [
     "truth_index",
 ]
 
+# Another part of the code base gives a sensor's clock settings a ``locked`` flag (placed by its own stamps).
+_HAS_LOCKED = "locked" in SensorClockConfig.model_fields
+
 EPOCH_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 FREED_DELAY_MIN_NS, FREED_DELAY_SHAPE, FREED_DELAY_SCALE_NS = 300_000, 2.0, 50_000
-CAMERA_DELAY_MIN_NS, CAMERA_DELAY_SHAPE, CAMERA_DELAY_SCALE_NS = 8_000_000, 2.0, 500_000
+#: The camera pipeline's latency: a constant of its configuration, what a latency query reports.
+CAMERA_PIPELINE_LATENCY_NS = 8_000_000
+# Queueing on top of the pipeline's latency (gamma: shape, scale ns): unknown to a node.
+_CAMERA_QUEUE_SHAPE, _CAMERA_QUEUE_SCALE_NS = 2.0, 500_000
+#: LTC audio reaches the host in chunks of this length (a sound card's period).
+LTC_CHUNK_NS = 10_000_000
+_LTC_DELAY_MIN_NS, _LTC_DELAY_SHAPE, _LTC_DELAY_SCALE_NS = 500_000, 2.0, 100_000
 
 # Sensor offsets (ns) added to a shared clock, so that no two sensors read alike.
 _CAMERA_OFFSET_NS, _LIDAR_OFFSET_NS, _FREED_OFFSET_NS = 2_500_000, -1_200_000, 800_000
@@ -87,20 +119,23 @@ def rig_config(
     height_px: int = 360,
     shot: Optional[List[ShotKeyframe]] = None,
     ltc: bool = True,
+    camera_locked: bool = False,
 ) -> RigConfig:
     """A rig of one camera, one VLP-16 and one FreeD tracker over a shot plan (default:
     :func:`moving_shot`), on a stage that does not loop.
 
     Either ``clock``: every sensor runs on it, each with its own fixed offset added; or ``clocks``:
     ``{"camera": ..., "lidar": ..., "telemetry": ...}``, each sensor's clock as given.
+    ``camera_locked``: the camera's clock is the master clock (PTP-locked: no offset, drift or
+    stamp jitter; ``clocks`` then needs no ``"camera"``); give :func:`sync_config` the same flag.
     """
     if (clock is None) == (clocks is None):
         raise ValueError("give exactly one of clock (shared) or clocks (per sensor)")
     if clocks is not None:
-        missing = {"camera", "lidar", "telemetry"} - set(clocks)
+        missing = {"lidar", "telemetry"} - set(clocks) | ({"camera"} - set(clocks) if not camera_locked else set())
         if missing:
             raise ValueError(f"clocks lacks {sorted(missing)}")
-        camera_clock, lidar_clock, freed_clock = clocks["camera"], clocks["lidar"], clocks["telemetry"]
+        camera_clock, lidar_clock, freed_clock = clocks.get("camera"), clocks["lidar"], clocks["telemetry"]
     else:
         assert clock is not None
 
@@ -110,6 +145,8 @@ def rig_config(
         camera_clock = with_offset(_CAMERA_OFFSET_NS)
         lidar_clock = with_offset(_LIDAR_OFFSET_NS)
         freed_clock = with_offset(_FREED_OFFSET_NS)
+    if camera_locked:
+        camera_clock = ClockConfig()
     stage = StageConfig(loop=False, shot=shot or moving_shot())
     return RigConfig(
         stage=stage,
@@ -120,21 +157,22 @@ def rig_config(
     )
 
 
-def sync_config(rig: RigConfig, **extra) -> SyncConfig:
-    """Synchronizer settings with each sensor's mean transport delay (module docstring) as its
-    clock model's latency; ``extra`` sets any other :class:`SyncConfig` field."""
-    half_normal_mean = np.sqrt(2.0 / np.pi)
-    lidar_jitter, freed_jitter = rig.lidars[0].clock.jitter_ns, rig.telemetry[0].clock.jitter_ns
+def sync_config(rig: RigConfig, *, camera_locked: bool = False, **extra) -> SyncConfig:
+    """Synchronizer settings with only what a node could know of each sensor's delays (module
+    docstring): the camera's pipeline latency, or nothing when ``camera_locked`` (the rig was made
+    with ``rig_config(camera_locked=True)``); the lower envelope of the LiDAR's and the FreeD
+    tracker's delays. ``extra`` sets any other :class:`SyncConfig` field."""
+    if camera_locked and rig.camera.clock != ClockConfig():
+        raise ValueError("camera_locked needs a rig whose camera runs on the master clock: "
+                         "rig_config(..., camera_locked=True)")
+    if camera_locked:
+        camera = SensorClockConfig(latency_ns=0, **({"locked": True} if _HAS_LOCKED else {}))
+    else:
+        camera = SensorClockConfig(latency_ns=CAMERA_PIPELINE_LATENCY_NS)
     clocks = {
-        # The LiDAR and FreeD sims deliver with a half-normal latency: its mean is sigma * sqrt(2 / pi).
-        rig.lidars[0].name: SensorClockConfig(latency_ns=int(round(lidar_jitter * half_normal_mean))),
-        rig.telemetry[0].name: SensorClockConfig(
-            latency_ns=FREED_DELAY_MIN_NS + int(FREED_DELAY_SHAPE * FREED_DELAY_SCALE_NS)
-            + int(round(freed_jitter * half_normal_mean))
-        ),
-        rig.camera.name: SensorClockConfig(
-            latency_ns=CAMERA_DELAY_MIN_NS + int(CAMERA_DELAY_SHAPE * CAMERA_DELAY_SCALE_NS)
-        ),
+        rig.camera.name: camera,
+        rig.lidars[0].name: SensorClockConfig(latency_ns=0, delay_model="lower_envelope"),
+        rig.telemetry[0].name: SensorClockConfig(latency_ns=0, delay_model="lower_envelope"),
     }
     return SyncConfig(clocks=clocks, **extra)
 
@@ -160,7 +198,9 @@ class SphereStage:
 class Event:
     """One arrival at the host: ``kind`` is ``"cloud"`` (item: PointCloud; truth: the run's
     LiDAR ground truth or None), ``"stamp"`` (a LiDAR packet's ``(sensor_ns, host_ns)``),
-    ``"telemetry"`` (TelemetrySample; FreedSimPacket) or ``"frame"`` (ImageFrame; CameraFrameTruth).
+    ``"telemetry"`` (TelemetrySample; FreedSimPacket), ``"timecode"`` (a TimecodeSample the
+    timecode driver decoded from the LTC audio; truth None) or ``"frame"`` (ImageFrame with
+    ``timecode=None``; CameraFrameTruth, whose ``timecode`` is the label the frame must get).
     ``order`` breaks ties: frames after the samples that arrived at the same instant."""
 
     host_ns: int
@@ -195,7 +235,8 @@ def build_run(
     truth_from_ns: Optional[int] = None,
     packet_stamps: bool = False,
 ) -> StageRun:
-    """Every LiDAR sweep, FreeD sample and camera frame of ``[start_ns, end_ns)`` as events.
+    """Every LiDAR sweep, FreeD sample, decoded LTC frame and camera frame of ``[start_ns, end_ns)``
+    as events (the LTC when the rig's camera reads timecode).
 
     ``stage`` is what the sims look at (a :class:`sensors.sim.stage.Stage` or a
     :class:`SphereStage`); the sims' clocks are switched on at :data:`EPOCH_NS`.
@@ -232,21 +273,52 @@ def build_run(
         if sample is not None:
             run.events.append(Event(host_ns, 0, "telemetry", freed_cfg.name, sample, packet))
 
+    if ltc is not None:
+        run.events.extend(_ltc_events(ltc, rig, start_ns, end_ns, np.random.default_rng([seed, 0x17C])))
+
     rgb = np.zeros((rig.camera.height_px, rig.camera.width_px, 3), dtype=np.uint8)
     k = camera.first_frame_at(start_ns)
     while camera.exposure_master_ns(k) < end_ns:
-        truth_k = camera.truth(k)
-        host_ns = truth_k.master_ns + CAMERA_DELAY_MIN_NS + int(rng.gamma(CAMERA_DELAY_SHAPE, CAMERA_DELAY_SCALE_NS))
-        frame = ImageFrame(rgb, Stamp(truth_k.sensor_ns, host_ns), k, truth_k.timecode)
+        truth_k: CameraFrameTruth = camera.truth(k)
+        host_ns = truth_k.master_ns + CAMERA_PIPELINE_LATENCY_NS + int(
+            rng.gamma(_CAMERA_QUEUE_SHAPE, _CAMERA_QUEUE_SCALE_NS))
+        frame = ImageFrame(rgb, Stamp(truth_k.sensor_ns, host_ns), k, None)  # the label is the synchronizer's job
         run.events.append(Event(host_ns, 1, "frame", rig.camera.name, frame, truth_k))
         k += 1
     run.events.sort(key=lambda e: (e.host_ns, e.order))
     return run
 
 
+def _ltc_events(ltc: LtcSim, rig: RigConfig, start_ns: int, end_ns: int, rng) -> List[Event]:
+    """The generator's audio taken in ``[start_ns, end_ns)``, in chunks, through the timecode driver.
+
+    A chunk reaches the host a short delay after its last sample was taken; the host stamps its
+    first sample as an audio source does, by the chunk's arrival less its length at the nominal
+    sample rate (so the stamp carries the delay, which nobody tells the synchronizer).
+    """
+    rate = ltc.sample_rate_hz
+    chunk = max(1, rate * LTC_CHUNK_NS // NS_PER_S)
+    first = 0
+    while ltc.sample_master_ns(first + chunk) < start_ns:  # whole chunks before the run
+        first += chunk
+    driver = TimecodeDriver(rig.timecode, clock_ns=lambda: 0)
+    events: List[Event] = []
+    while ltc.sample_master_ns(first) < end_ns:
+        samples = render_ltc_samples(ltc.start, first, chunk, rate, user_bits=ltc.user_bits,
+                                     amplitude_lsb=ltc.amplitude_lsb, rise_time_s=ltc.rise_time_s)
+        arrival_ns = ltc.sample_master_ns(first + chunk) + _LTC_DELAY_MIN_NS + int(
+            rng.gamma(_LTC_DELAY_SHAPE, _LTC_DELAY_SCALE_NS))
+        stamped_ns = arrival_ns - (chunk * NS_PER_S) // rate
+        for sample in driver.feed_audio(samples, stamped_ns):
+            events.append(Event(arrival_ns, 0, "timecode", "timecode", sample))
+        first += chunk
+    return events
+
+
 def feed(sync, event: Event) -> bool:
     """Hand one event to ``sync`` (an :class:`edge.sync.Synchronizer` or anything with its
-    ``add_cloud`` / ``add_telemetry`` / ``add_frame`` / ``observe_clock``); True if it was accepted."""
+    ``add_cloud`` / ``add_telemetry`` / ``add_timecode`` / ``add_frame`` / ``observe_clock``); True
+    if it was accepted."""
     if event.kind == "stamp":
         sync.observe_clock(event.sensor, *event.item)
         return True
@@ -254,6 +326,8 @@ def feed(sync, event: Event) -> bool:
         return sync.add_cloud(event.sensor, event.item)
     if event.kind == "telemetry":
         return sync.add_telemetry(event.sensor, event.item)
+    if event.kind == "timecode":
+        return sync.add_timecode(event.item)
     return sync.add_frame(event.item)
 
 

@@ -1,11 +1,11 @@
-"""The simulated stage as the synchronizer's tests drive it: :mod:`sensors.sim.replay` (the sensor
+"""The simulated stage as the synchronizer's tests drive it: :mod:`tests.harness.replay` (the sensor
 sims' pure paths, decoded by the real drivers, replayed in host-arrival order into a
 :class:`~edge.sync.Synchronizer` with a pinned clock), re-exported for the tests here.
 """
 
 from __future__ import annotations
 
-from sensors.sim.replay import (
+from tests.harness.replay import (
     EPOCH_NS,
     Event,
     SphereStage,
