@@ -33,7 +33,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def register(groups: argparse._SubParsersAction) -> None:
-    from edge.cli.main import add_profile_argument
+    from edge.cli.args import add_profile_argument
 
     group = groups.add_parser(
         "config",

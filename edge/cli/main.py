@@ -1,7 +1,8 @@
 """``onset``: the command line of the edge box.
 
-Each command group lives in its own module and registers its sub-commands here; ``main``
-turns Onset's own errors into one clear line and an exit status instead of a traceback.
+Each command group lives in its own module and registers its sub-commands here (the arguments
+they share come from :mod:`edge.cli.args`, so no command module imports this one); ``main`` turns
+Onset's own errors into one clear line and an exit status instead of a traceback.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import argparse
 import sys
 from typing import List, Optional
 
-from config import DEFAULT_PROFILE, ConfigError
+from config import ConfigError
+from edge.cli.args import add_profile_argument
 from sensors.errors import SensorError
 
 __all__ = ["build_parser", "main", "add_profile_argument", "EXIT_USAGE", "EXIT_FAILURE"]
@@ -39,16 +41,6 @@ examples:
                                       decode whatever a real rig sends to the configured ports
   onset config show                   print the resolved default profile
 """
-
-
-def add_profile_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-p",
-        "--profile",
-        default=DEFAULT_PROFILE,
-        metavar="NAME|PATH",
-        help=f"rig profile: a shipped profile name or a .yaml path (default: {DEFAULT_PROFILE})",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

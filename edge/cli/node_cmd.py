@@ -74,7 +74,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(groups: argparse._SubParsersAction) -> None:
-    from edge.cli.main import add_profile_argument
+    from edge.cli.args import add_profile_argument
 
     group = groups.add_parser("node", help="run the edge node", description="The edge node of one stage.")
     sub = group.add_subparsers(dest="command", metavar="COMMAND")

@@ -54,7 +54,7 @@ def _probe(args: argparse.Namespace) -> int:
 
 
 def register(groups: argparse._SubParsersAction) -> None:
-    from edge.cli.main import add_profile_argument
+    from edge.cli.args import add_profile_argument
 
     group = groups.add_parser("sensors", help="probe the sensors a profile names",
                               description="Talk to the sensors a rig profile names.")

@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(groups: argparse._SubParsersAction) -> None:
-    from edge.cli.main import add_profile_argument
+    from edge.cli.args import add_profile_argument
 
     group = groups.add_parser("sim", help="run the simulated stage", description="The simulated film stage.")
     sub = group.add_subparsers(dest="command", metavar="COMMAND")

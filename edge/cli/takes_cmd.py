@@ -128,7 +128,7 @@ def _recover(args: argparse.Namespace) -> int:
 
 
 def _add_dir(parser: argparse.ArgumentParser) -> None:
-    from edge.cli.main import add_profile_argument
+    from edge.cli.args import add_profile_argument
 
     parser.add_argument("--takes-dir", default=None, metavar="DIR",
                         help=f"the takes folder (default: ${TAKES_DIR_ENV}, else the profile's recorder.takes_dir, "
