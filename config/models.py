@@ -83,11 +83,11 @@ class LidarConfig(_Model):
     port: int = Field(2368, ge=0, le=65535, description="UDP data port (0: any free port, for tests)")
     rotation_hz: float = Field(10.0, ge=5.0, le=20.0, description="spin rate, Hz (300-1200 RPM)")
     max_range_m: float = Field(100.0, gt=0.0)
-    clock: ClockConfig = ClockConfig()
     slice_ms: float = Field(
         5.0, ge=0.0, le=100.0, description="the driver also hands on the points of every slice_ms of packets "
         "(rounded to whole packets: 5 ms = 4 VLP-16 or 8 VLP-32C packets; 0: every packet), besides whole sweeps",
     )
+    clock: ClockConfig = ClockConfig()
     mount: MountConfig = Field(
         default_factory=lambda: MountConfig(xyz_m=(0.0, 0.0, 0.12)),
         description="T_rig_lidar: where the LiDAR sits on the camera body",
@@ -130,7 +130,8 @@ class TelemetryConfig(_Model):
     rate_hz: float = Field(100.0, ge=1.0, le=1000.0)
     camera_id: int = Field(1, ge=0, le=255)
     spare_is_counter: bool = Field(
-        True, description="the D1 spare bytes carry a 16-bit packet counter (Onset's sim does; most devices don't)"
+        False, description="the D1 spare bytes carry a 16-bit packet counter (Onset's sim does and says so in its "
+        "profile; real devices don't: their samples are placed on the device's rate_hz schedule by arrival)"
     )
     clock: ClockConfig = ClockConfig()
     lens: LensCalibrationConfig = LensCalibrationConfig()

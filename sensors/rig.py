@@ -52,8 +52,9 @@ class SensorRig:
     ``include_camera``: open the camera pipeline too. In ``appsrc`` mode the camera is fed by
     the simulated stage in this process, so probing another process's stage leaves it out.
     Callbacks receive every decoded sample with the name of the sensor it came from:
-    ``on_cloud(name, PointCloud)``, ``on_telemetry(name, TelemetrySample)``, ``on_frame(name, ImageFrame)``,
-    and every LiDAR packet's clock pair ``on_lidar_stamp(name, sensor_ns, host_ns)``.
+    ``on_cloud(name, PointCloud)`` (whole LiDAR sweeps), ``on_lidar_slice(name, PointCloud)`` (the
+    same points a few ms at a time, ``LidarConfig.slice_ms``), ``on_telemetry(name, TelemetrySample)``,
+    ``on_frame(name, ImageFrame)``, and every LiDAR packet's clock pair ``on_lidar_stamp(name, sensor_ns, host_ns)``.
     """
 
     def __init__(
@@ -65,11 +66,13 @@ class SensorRig:
         on_frame: Optional[Callable] = None,
         clock_ns: Callable[[], int] = time.time_ns,
         on_lidar_stamp: Optional[Callable] = None,
+        on_lidar_slice: Optional[Callable] = None,
     ) -> None:
         self.rig = rig
         self._include_camera = include_camera
         self._on_cloud, self._on_telemetry, self._on_frame = on_cloud, on_telemetry, on_frame
         self._on_lidar_stamp = on_lidar_stamp
+        self._on_lidar_slice = on_lidar_slice
         self._clock_ns = clock_ns
         self.handles: List[DriverHandle] = []
 
@@ -85,7 +88,8 @@ class SensorRig:
             # Velodyne packets leave at a fixed rate whatever the spin rate: count packets.
             out.append((cfg.name, "lidar", 1e9 / packet_period_ns(cfg.model.value),
                         lambda c=cfg: VelodyneDriver(c, on_cloud=_named(c.name, self._on_cloud), clock_ns=self._clock_ns,
-                                                        on_stamp=_named_stamp(c.name, self._on_lidar_stamp))))
+                                                        on_stamp=_named_stamp(c.name, self._on_lidar_stamp),
+                                                        on_slice=_named(c.name, self._on_lidar_slice))))
         for cfg in self.rig.telemetry:
             out.append((cfg.name, "telemetry", cfg.rate_hz,
                         lambda c=cfg: FreedDriver(c, on_sample=_named(c.name, self._on_telemetry), clock_ns=self._clock_ns,

@@ -1,14 +1,18 @@
-"""Velodyne VLP-16 / VLP-32C driver: UDP data packets in, one point cloud per rotation out.
+"""Velodyne VLP-16 / VLP-32C driver: UDP data packets in, slices of a few ms and whole sweeps out.
 
 Every datagram is validated (:func:`sensors.lidar.velodyne.parse_packet_header`); a bad one is
-counted as a drop under its reason and never raised. Good packets go to velodyne-decoder's
-``StreamDecoder``, which interpolates each firing's azimuth, applies the laser table and cuts
-sweeps at :data:`CUT_AZIMUTH_DEG`.
+counted as a drop under its reason and never raised. A good packet is decoded at once by
+velodyne-decoder's ``ScanDecoder`` (laser table, azimuth interpolation inside the packet, range
+limits), so each packet costs one call into C++ and no per-point Python. The returns of every
+``slice`` packets (``LidarConfig.slice_ms``, see :func:`sensors.lidar.slices.packets_per_slice`)
+go out as a slice; a sweep is the concatenation of the slices of one revolution, cut where
+velodyne-decoder's stream decoder cuts (after the packet that carries the head past
+:data:`CUT_AZIMUTH_DEG`), so the slices hold exactly the points of the sweeps, with the same
+per-point times (:mod:`sensors.lidar.slices`).
 
 Time: a packet's timestamp counts microseconds past the top of the hour on the sensor's clock.
-The driver hands the decoder host stamps measured from a top of the hour of the host clock, so
-the decoder resolves each packet's hour against host time (the nearest one, which handles the
-wrap at the top of the hour) and per-point times come back as exact offsets from that hour.
+It is resolved against the host clock (the nearest hour, which handles the wrap at the top of
+the hour) into ns on the sensor's clock, and each point's time is that plus its firing offset.
 This assumes the sensor's clock is within half an hour of the host's, as a PTP- or GPS-synced
 Velodyne (or the simulator) is.
 """
@@ -17,12 +21,20 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
 from config.models import LidarConfig, LidarModel
 from sensors.lidar.errors import DecoderFailure, LidarPacketError, ModelMismatchError
+from sensors.lidar.slices import (
+    MAX_SWEEP_NS,
+    closes_sweep,
+    cloud_from_packets,
+    join_clouds,
+    packets_per_slice,
+    sweep_coverage_cdeg,
+)
 from sensors.lidar.velodyne import (
     MIN_RANGE_M,
     last_firing_offset_ns,
@@ -32,11 +44,11 @@ from sensors.lidar.velodyne import (
 )
 from sensors.stats import SensorStats
 from sensors.udp import UdpReceiver
-from sensors.vocabulary import PointCloud, Stamp
+from sensors.vocabulary import PointCloud
 
 __all__ = ["VelodyneDriver", "CUT_AZIMUTH_DEG"]
 
-#: Sweeps start with the first packet at or past this azimuth: behind the sensor (its +x faces
+#: Sweeps start with the first packet past this azimuth: behind the sensor (its +x faces
 #: along the camera), so what the camera sees is never split between two sweeps.
 CUT_AZIMUTH_DEG = 180.0
 
@@ -54,15 +66,26 @@ def _import_decoder():
 
 
 class VelodyneDriver:
-    """Decodes a Velodyne's UDP data packets into :class:`PointCloud` sweeps.
+    """Decodes a Velodyne's UDP data packets into :class:`PointCloud` slices and sweeps.
 
-    ``on_cloud`` is called (on the receiving thread) with each full rotation: ``xyz_m`` float32
-    in the ``lidar`` frame, ``intensity`` (calibrated reflectivity 0..255), ``ring`` (0 = lowest
-    laser), ``t_ns`` per point on the sensor's clock, ``stamp`` = (first point's sensor time,
-    host time the sweep's last packet arrived). The first, partial sweep after start is not
-    emitted. ``on_stamp(sensor_ns, host_ns)``, if given, hears every valid packet's stamp pair:
-    the sensor time of the packet's last firing (when it can leave the sensor) and its arrival,
-    ~750 pairs a second for a clock model to learn from. ``clock_ns`` is the host's master clock.
+    Every cloud has ``xyz_m`` float32 in the ``lidar`` frame, ``intensity`` (calibrated
+    reflectivity 0..255), ``ring`` (0 = lowest laser), ``t_ns`` per point on the sensor's clock
+    (exact to the ns) and ``stamp`` = (first point's sensor time, host time its last packet
+    arrived). Callbacks run on the receiving thread (the caller's, for :meth:`decode_datagram`),
+    in this order for each packet:
+
+    * ``on_stamp(sensor_ns, host_ns)`` hears every valid packet's stamp pair: the sensor time of
+      the packet's last firing (when it can leave the sensor) and its arrival, ~750 pairs a
+      second for a clock model to learn from;
+    * ``on_slice(PointCloud)`` gets the returns of every ``packets_per_slice`` packets (5 ms by
+      default), or fewer when a sweep ends first; a slice without returns is not handed on;
+      slices start with the first packet decoded;
+    * ``on_cloud(PointCloud)`` gets each full rotation; the first, partial sweep after start is
+      not emitted (its slices are).
+
+    Counters: ``packets_decoded`` and ``points_decoded`` (every decoded packet and return, the
+    sum over all slices), ``slices`` handed on, ``sweeps`` and ``partial_sweeps``. ``clock_ns``
+    is the host's master clock.
     """
 
     def __init__(
@@ -71,19 +94,22 @@ class VelodyneDriver:
         on_cloud: Optional[Callable[[PointCloud], None]] = None,
         clock_ns: Callable[[], int] = time.time_ns,
         on_stamp: Optional[Callable[[int, int], None]] = None,
+        on_slice: Optional[Callable[[PointCloud], None]] = None,
     ) -> None:
         self.config = config
         self._on_stamp = on_stamp
-        self._last_stamp: Optional[tuple] = None
+        self._on_slice = on_slice
+        self._on_cloud = on_cloud
         self.stats = SensorStats(config.name, clock_ns=clock_ns)
         self.sweeps = 0
         self.partial_sweeps = 0
+        self.slices = 0
         self.last_drop: Optional[LidarPacketError] = None
-        self._on_cloud = on_cloud
         self._clock_ns = clock_ns
         self._model = LidarModel(config.model)
         self._table = laser_table(self._model)
         self._last_firing_ns = last_firing_offset_ns(self._model)
+        self.packets_per_slice = packets_per_slice(self._model, config.slice_ms)
         self._lock = threading.Lock()
         self._receiver: Optional[UdpReceiver] = None
         self._bound_port: Optional[int] = None
@@ -91,7 +117,17 @@ class VelodyneDriver:
         self._vd = _import_decoder()
         self._decoder = self._new_decoder()
         self._hour_base_ns: Optional[int] = None
-        self._prev_host_ns: Optional[int] = None
+        self._packets = 0
+        self._points = 0
+        # The slice being filled: each packet's returns and first-firing time, the last arrival.
+        self._slice_points: List[np.ndarray] = []
+        self._slice_packet_ns: List[int] = []
+        self._slice_host_ns = 0
+        # The sweep being filled: its slices so far, its first packet, the head's coverage.
+        self._sweep_parts: List[PointCloud] = []
+        self._sweep_first_ns: Optional[int] = None
+        self._sweep_host_ns = 0
+        self._coverage_cdeg = 0
         self._first_sweep_pending = True
 
     def _new_decoder(self):
@@ -102,10 +138,9 @@ class VelodyneDriver:
             # A count's margin either side so a return at exactly the limits is kept.
             min_range=MIN_RANGE_M - resolution,
             max_range=float(self.config.max_range_m) + resolution,
-            cut_angle=CUT_AZIMUTH_DEG,
             timestamp_first_packet=True,
         )
-        return vd.StreamDecoder(decoder_config)
+        return vd.ScanDecoder(decoder_config)
 
     # -- I/O edge --------------------------------------------------------------------------
 
@@ -142,72 +177,104 @@ class VelodyneDriver:
         with self._lock:
             return self._latest
 
+    @property
+    def packets_decoded(self) -> int:
+        """Valid packets decoded since start (each one's returns are in exactly one slice)."""
+        with self._lock:
+            return self._packets
+
+    @property
+    def points_decoded(self) -> int:
+        """Returns decoded since start: the points of every slice, the pending one included."""
+        with self._lock:
+            return self._points
+
     # -- decoding --------------------------------------------------------------------------
 
     def decode_datagram(self, payload: bytes, host_ns: int) -> Optional[PointCloud]:
         """Take one datagram received at host time ``host_ns``; return a sweep if it completed one.
 
-        Bad datagrams are counted in ``stats`` under their reason and return None.
+        Slices it completes go to ``on_slice``. Bad datagrams are counted in ``stats`` under
+        their reason and return None.
         """
+        slices: List[PointCloud] = []
         with self._lock:
             self.stats.record_received()
             try:
-                cloud = self._decode_locked(payload, int(host_ns))
+                stamp, cloud = self._decode_locked(payload, int(host_ns), slices)
             except LidarPacketError as err:
                 self.stats.record_drop(err.reason)
                 self.last_drop = err
                 return None
             if cloud is not None:
                 self._latest = cloud
-            stamp, self._last_stamp = self._last_stamp, None
-        if stamp is not None and self._on_stamp is not None:
+        if self._on_stamp is not None:
             self._on_stamp(*stamp)
+        if self._on_slice is not None:
+            for piece in slices:
+                self._on_slice(piece)
         if cloud is not None and self._on_cloud is not None:
             self._on_cloud(cloud)
         return cloud
 
-    def _decode_locked(self, payload: bytes, host_ns: int) -> Optional[PointCloud]:
+    def _decode_locked(
+        self, payload: bytes, host_ns: int, slices: List[PointCloud]
+    ) -> Tuple[Tuple[int, int], Optional[PointCloud]]:
         header = parse_packet_header(payload)
         if header.model is not self._model:
             raise ModelMismatchError(header.model.value, self._model.value)
         if self._hour_base_ns is None:
             self._hour_base_ns = host_ns - host_ns % _NS_PER_HOUR
         host_s = (host_ns - self._hour_base_ns) / 1e9
+        vd = self._vd
         try:
-            result = self._decoder.decode(host_s, payload, False)
+            _, points = self._decoder.decode(vd.PacketVector([vd.VelodynePacket(host_s, payload)]), False)
+            points = np.asarray(points, dtype=np.float32).reshape(-1, 8)
         except Exception as err:  # noqa: BLE001 - a decoder refusal is a counted drop, never a crash
             raise DecoderFailure(f"velodyne-decoder refused the packet: {type(err).__name__}: {err}") from err
-        sensor_ns = resolve_hour_ns(header.timestamp_us, host_ns)
-        self.stats.record_sample(sensor_ns, host_ns)
-        self._last_stamp = (sensor_ns + self._last_firing_ns, host_ns)
-        prev_host_ns, self._prev_host_ns = self._prev_host_ns, host_ns
-        if result is None:
+        packet_ns = resolve_hour_ns(header.timestamp_us, host_ns)
+        self.stats.record_sample(packet_ns, host_ns)
+        self._packets += 1
+        self._points += int(points.shape[0])
+
+        sweep: Optional[PointCloud] = None
+        if self._sweep_first_ns is not None and abs(packet_ns - self._sweep_first_ns) > MAX_SWEEP_NS:
+            # A gap in the stream (or a clock jump): the sweep so far ends before this packet.
+            self._end_slice(slices)
+            sweep = self._end_sweep()
+        if self._sweep_first_ns is None:
+            self._sweep_first_ns = packet_ns
+        self._slice_points.append(points)
+        self._slice_packet_ns.append(packet_ns)
+        self._slice_host_ns = self._sweep_host_ns = host_ns
+        coverage = sweep_coverage_cdeg(float(header.block_azimuths_deg[-1]), CUT_AZIMUTH_DEG)
+        ends_sweep = closes_sweep(self._coverage_cdeg, coverage)
+        self._coverage_cdeg = coverage
+        if ends_sweep or len(self._slice_points) >= self.packets_per_slice:
+            self._end_slice(slices)
+        if ends_sweep:  # never right after a gap: the new sweep's coverage starts from 0
+            sweep = self._end_sweep()
+        return (packet_ns + self._last_firing_ns, host_ns), sweep
+
+    def _end_slice(self, slices: List[PointCloud]) -> None:
+        if not self._slice_points:
+            return
+        piece = cloud_from_packets(self._slice_points, self._slice_packet_ns, self._slice_host_ns, self.config.frame_id)
+        self._slice_points, self._slice_packet_ns = [], []
+        self._sweep_parts.append(piece)
+        if len(piece):
+            self.slices += 1
+            slices.append(piece)
+
+    def _end_sweep(self) -> Optional[PointCloud]:
+        parts, first_ns = self._sweep_parts, self._sweep_first_ns
+        self._sweep_parts, self._sweep_first_ns, self._coverage_cdeg = [], None, 0
+        if not parts or first_ns is None:
             return None
         if self._first_sweep_pending:
-            # The decoder's first sweep begins wherever the driver started listening.
+            # The first sweep begins wherever the driver started listening.
             self._first_sweep_pending = False
             self.partial_sweeps += 1
             return None
-        stamps, points = result
         self.sweeps += 1
-        return self._cloud(stamps.device, points, sensor_ns, host_ns, prev_host_ns)
-
-    def _cloud(
-        self, device_s: float, points: np.ndarray, packet_sensor_ns: int, host_ns: int, prev_host_ns: Optional[int]
-    ) -> PointCloud:
-        # device_s: the sweep's first packet, seconds from the driver's hour base, whole us.
-        first_packet_ns = self._hour_base_ns + int(round(device_s * 1e6)) * 1000
-        pts = np.asarray(points, dtype=np.float32).reshape(-1, 8)  # x y z intensity time column ring return
-        t_ns = first_packet_ns + np.rint(pts[:, 4].astype(np.float64) * 1e9).astype(np.int64)
-        sensor_ns = int(t_ns.min()) if t_ns.size else first_packet_ns
-        # The decoder closes a sweep either with the packet that crosses the cut azimuth or with
-        # the first packet after it; the sweep's last packet is whichever its points reach into.
-        ends_here = t_ns.size == 0 or int(t_ns.max()) >= packet_sensor_ns - 1000 or prev_host_ns is None
-        return PointCloud(
-            xyz_m=np.ascontiguousarray(pts[:, 0:3], dtype=np.float32),
-            intensity=np.ascontiguousarray(pts[:, 3], dtype=np.float32),
-            ring=pts[:, 6].astype(np.uint16),
-            t_ns=t_ns,
-            stamp=Stamp(sensor_ns=sensor_ns, host_ns=int(host_ns if ends_here else prev_host_ns)),
-            frame_id=self.config.frame_id,
-        )
+        return join_clouds(parts, first_ns, self._sweep_host_ns, self.config.frame_id)
