@@ -28,8 +28,14 @@ class SensorClockConfig(_Model):
         "delay for delay_model 'mean', the minimum for 'lower_envelope' (a camera's pipeline latency goes here)",
     )
     delay_model: Literal["mean", "lower_envelope"] = "mean"
-    window: int = Field(4096, ge=64, le=1 << 20, description="stamp pairs kept for the fit")
+    window_s: float = Field(
+        30.0, gt=0.0, le=3600.0, description="seconds of sensor time whose stamp pairs the fit keeps (the newest)",
+    )
     converged_error_ns: int = Field(125_000, gt=0, description="fit error below which the sensor counts as synced")
+    locked: bool = Field(
+        False, description="the sensor's clock is locked to the master clock (PTP): its stamps are master time, "
+        "no clock model needed",
+    )
 
 
 class SyncConfig(_Model):

@@ -6,12 +6,35 @@ and drift) plus stamp jitter and transport delay. The model keeps that line:
 
 * gate: a sample further from the line than ``reject_sigmas`` prediction spreads is an outlier (a
   stalled network stack, a wild stamp) and stays out of the fit;
-* fit: least squares over the gated samples of a fixed window, as running sums (O(1) a sample);
-  every ``refit_every`` samples a Huber fit (:func:`edge.clock.fit.huber_line_fit`) of the whole
-  window re-measures the spread, re-gates every sample and moves the reference pair forward;
-* steps: rejects that agree with each other for ``step_min_samples`` samples and ``step_min_span_ns``
-  of sensor time are a clock step. The history is dropped, the window re-seeded with them, and the
-  drift measured before is kept as a prior on the slope, so only the offset is re-learnt.
+* fit: least squares over the gated samples of the newest ``window_s`` seconds of sensor time
+  (:class:`edge.clock.window.SampleWindow`, at most ``max_samples`` of them), as running sums (O(1)
+  a sample); every ``refit_every`` samples a Huber fit (:func:`edge.clock.fit.huber_line_fit`) of
+  the whole window re-measures the spread, re-gates every sample and moves the reference pair forward;
+* steps outside the gate: rejects that agree with each other for ``step_min_samples`` samples and
+  ``step_min_span_ns`` of sensor time are a clock step;
+* steps inside the gate: a two-sided CUSUM of the gated residuals over their prediction spread
+  (:mod:`edge.clock.change`) raises an alarm, and the samples since its change-point estimate are
+  the new segment.
+
+On a step the history is dropped, the window re-seeded with the step's samples, and the drift
+measured before is kept as a prior on the slope, so only the offset is re-learnt. ``converged``
+is false from the step until the new line's own error is within bound again.
+
+Time to detect a step of ``delta`` jitter spreads (``sigma``, :attr:`ClockModel.residual_jitter_ns`)
+at ``rate_hz`` samples a second, with the defaults (gate ``g = 4`` spreads, CUSUM ``k = 1``,
+``h = 10``, ``step_min_samples = 8``, ``step_min_span_ns = 100 ms``):
+
+* ``1.25 sigma <= delta <= g - 1`` (e.g. 0.5x the gate, 2 sigma): the CUSUM alarms within
+  ``m(delta) = ceil(((3.09 + sqrt(9.55 + 4 h (delta - k))) / (2 (delta - k)))**2)`` samples at 99.9 %
+  (:func:`edge.clock.change.detection_bound_samples`): 26 samples for 2 sigma, 12 for 3 sigma, that
+  is 34 ms of LiDAR packets at 754/s, 0.26 s of FreeD at 100/s, 1.1 s of frames or LTC at 24/s;
+* ``delta >= g + 2`` (2x the gate and more): every sample is rejected; ``converged`` turns false
+  at the ``step_min_samples``-th reject and the step is taken after
+  ``max(step_min_samples, ceil(rate_hz * step_min_span_ns / 1e9) + 1)`` samples: 76 at 754/s
+  (0.1 s), 11 at 100/s (0.11 s), 8 at 24/s (0.33 s);
+* in between (around the gate) part of the samples pass the gate and feed the CUSUM with residuals
+  near the gate, the rest feed the reject test: whichever is first, within
+  ``max(2 m(g - 1), step bound above)`` samples (the tests measure every case against it).
 
 ``delay_model`` picks the line that maps sensor time to master time:
 
@@ -39,7 +62,9 @@ from typing import Deque, Optional, Tuple
 
 import numpy as np
 
+from edge.clock.change import CUSUM_DRIFT, CUSUM_THRESHOLD, CusumState, cusum_update
 from edge.clock.fit import ClockMapping, detect_step, huber_line_fit, lower_envelope_fit
+from edge.clock.window import SampleWindow
 
 __all__ = ["DELAY_MODELS", "ClockError", "ClockNotReadyError", "ClockSnapshot", "ClockModel"]
 
@@ -91,19 +116,27 @@ class ClockSnapshot:
 class ClockModel:
     """Online robust estimate of one sensor's clock against the master clock (see the module doc).
 
-    ``window``: samples kept for the fit. ``latency_ns``: known transport delay subtracted from
-    ``host_ns`` (the mean delay for ``"mean"``, the minimum for ``"lower_envelope"``).
+    ``window_s``: seconds of sensor time kept for the fit (the newest ones); ``max_samples``: at
+    most that many of them (memory: 17 bytes a sample). ``latency_ns``: known transport delay
+    subtracted from ``host_ns`` (the mean delay for ``"mean"``, the minimum for ``"lower_envelope"``).
     ``reject_sigmas``: the outlier gate in robust spreads. ``jitter_floor_ns``: the smallest spread
     the gate assumes, so noiseless clocks do not reject rounding. ``converged_error_ns``: the
     standard error at the newest sample below which the model calls itself converged.
     ``max_drift_ppm``: the drift a sensor clock can plausibly have, a weak prior on the slope.
+    ``cusum_drift`` and ``cusum_threshold``: the in-gate step test's ``k`` and ``h`` in spreads
+    (:mod:`edge.clock.change`).
+
+    The default window of 30 s keeps 3000 samples at 100 Hz, enough for a 2 ms-jitter clock to get
+    within 125 us (``2 sigma / sqrt(n)`` at the newest sample needs n >= 1024), and 22 620 LiDAR
+    packets at 754/s under the default cap of 32 768.
     """
 
     def __init__(
         self,
         name: str,
-        window: int = 4096,
+        window_s: float = 30.0,
         *,
+        max_samples: int = 1 << 15,
         delay_model: str = "mean",
         latency_ns: int = 0,
         reject_sigmas: float = 4.0,
@@ -115,17 +148,26 @@ class ClockModel:
         step_tolerance_sigmas: float = 4.0,
         converged_error_ns: int = 125_000,
         max_drift_ppm: float = 1000.0,
+        cusum_drift: float = CUSUM_DRIFT,
+        cusum_threshold: float = CUSUM_THRESHOLD,
     ) -> None:
         if delay_model not in DELAY_MODELS:
             raise ValueError(f"delay_model must be one of {DELAY_MODELS}, got {delay_model!r}")
-        if not 4 <= min_samples <= window // 4:
-            raise ValueError(f"need 4 <= min_samples <= window / 4, got min_samples={min_samples}, window={window}")
+        if not (math.isfinite(window_s) and window_s > 0):
+            raise ValueError(f"window_s must be a positive number of seconds, got {window_s}")
+        if not 4 <= min_samples <= max_samples // 4:
+            raise ValueError(
+                f"need 4 <= min_samples <= max_samples / 4, got min_samples={min_samples}, max_samples={max_samples}"
+            )
+        if cusum_drift < 0 or cusum_threshold <= 0:
+            raise ValueError(f"need cusum_drift >= 0 and cusum_threshold > 0, got {cusum_drift}, {cusum_threshold}")
         if refit_every < min_samples or step_min_samples < 2 or reject_sigmas <= 1.345:
             raise ValueError("need refit_every >= min_samples, step_min_samples >= 2 and reject_sigmas > 1.345")
         if min(jitter_floor_ns, converged_error_ns, step_tolerance_sigmas, max_drift_ppm) <= 0 or step_min_span_ns < 0:
             raise ValueError("jitter_floor_ns, converged_error_ns, step_tolerance_sigmas, max_drift_ppm must be > 0")
         self.name = name
-        self.window = int(window)
+        self.window_s = float(window_s)
+        self.max_samples = int(max_samples)
         self.delay_model = delay_model
         self.latency_ns = operator.index(latency_ns)
         self._reject = float(reject_sigmas)
@@ -137,14 +179,16 @@ class ClockModel:
         self._step_tol = float(step_tolerance_sigmas)
         self._converged_error = float(converged_error_ns)
         self._max_drift = float(max_drift_ppm) * 1e-6
+        self._cusum_k = float(cusum_drift)
+        self._cusum_h = float(cusum_threshold)
         self._lock = threading.Lock()
-        self._x = np.zeros(self.window, dtype=np.int64)  # sensor_ns - sensor_ref
-        self._y = np.zeros(self.window, dtype=np.int64)  # (host - latency - sensor) - offset_ref
-        self._ok = np.zeros(self.window, dtype=bool)  # inside the gate: in the running sums
+        # x: sensor_ns - sensor_ref; y: (host - latency - sensor) - offset_ref; ok: inside the gate
+        self._win = SampleWindow(max(1, int(round(self.window_s * 1e9))), self.max_samples)
         self._pending: Deque[Tuple[int, int, float]] = deque(maxlen=512)  # rejected: (sensor, offset, residual)
         self.observed = 0
         self.steps = 0
         self.outliers = 0
+        self.master_shifts = 0  # shift_master calls that moved the reference
         self._last: Optional[Tuple[int, int]] = None
         self._mapping: Optional[ClockMapping] = None
         self._reset_history(None)
@@ -186,7 +230,8 @@ class ClockModel:
     def converged(self) -> bool:
         """True once the fit's standard error at the newest sample is within ``converged_error_ns``
         (with a spread measured on at least ``4 * min_samples`` samples); false again during a run of
-        ``step_min_samples`` rejects, after a step, or past 1.5 times that error (hysteresis)."""
+        ``step_min_samples`` rejects, from a step (either test, module docstring) until the new
+        line is within that error again, or past 1.5 times that error (hysteresis)."""
         return self._converged
 
     def snapshot(self) -> ClockSnapshot:
@@ -196,7 +241,7 @@ class ClockModel:
                 name=self.name,
                 delay_model=self.delay_model,
                 observed=self.observed,
-                window_samples=self._n,
+                window_samples=self._win.n,
                 converged=self._converged,
                 steps=self.steps,
                 outliers=self.outliers,
@@ -224,12 +269,19 @@ class ClockModel:
                 self._s_ref, self._y_ref = s, offset
             x, y = s - self._s_ref, offset - self._y_ref
             residual = y - (self._a + self._b * x)
+            alarm = 0
             if abs(x) >= _WILD_NS or abs(y) >= _WILD_NS:
                 ok = False  # a wild stamp never enters the window, only the step test
             else:
                 # Cold start (no spread known yet) takes everything; the first robust fit sorts it out.
                 ok = self._sigma is None or abs(residual) <= self._gate_ns(x)
-                self._add(x, y, ok)
+                testing = self._testing()
+                z = residual / self._spread_ns(x) if ok and testing else None
+                self._win.add(x, y, ok)
+                if testing:
+                    self._cusum, alarm = cusum_update(
+                        self._cusum, z, drift=self._cusum_k, threshold=self._cusum_h, clip=self._reject
+                    )
             if ok:
                 self._accept_run += 1
                 if self._accept_run >= 3:  # back on the line: earlier rejects were not a step
@@ -238,8 +290,12 @@ class ClockModel:
                 self.outliers += 1
                 self._accept_run = 0
                 self._pending.append((s, offset, float(residual)))
+            if alarm:
+                self._restart_at_change(alarm)
+                self._update_converged()
+                return ok
             self._since_refit += 1
-            if self._since_refit >= self._refit_interval and self._count >= self._min_samples:
+            if self._since_refit >= self._refit_interval and self._win.count >= self._min_samples:
                 self._refit()
             elif ok:
                 self._solve_sums()
@@ -250,12 +306,33 @@ class ClockModel:
             self._update_converged()
             return ok
 
+    def shift_master(self, step_ns: int) -> None:
+        """Re-base the model on a master clock that stepped by ``step_ns`` (int ns, new minus old
+        reading; e.g. an NTP/PTP correction of the host clock, see :class:`edge.clock.MasterClockWatch`).
+
+        Every stored offset moves with the master clock, so the line, its drift, its spread and its
+        convergence stay as they were and the next samples (stamped on the new master time) land
+        on the line instead of looking like a sensor clock step. Samples stamped before the step
+        but observed after it count as outliers; so feed the model after checking the watch.
+        """
+        step = operator.index(step_ns)
+        with self._lock:
+            if self._s_ref is None or step == 0:
+                return
+            self._y_ref += step
+            mapping = self._mapping
+            if mapping is not None:
+                self._mapping = mapping._replace(offset_ref_ns=mapping.offset_ref_ns + step)
+            self._pending.clear()  # rejects on the old master time: not evidence of a step any more
+            self._accept_run = 0
+            self._cusum = CusumState()
+            self.master_shifts += 1
+
     # -- internals ---------------------------------------------------------------------------
 
     def _reset_history(self, prior: Optional[Tuple[float, float]]) -> None:
-        self._count = self._head = self._n = 0
-        self._ok[:] = False
-        self._sx = self._sy = self._sxx = self._sxy = 0.0
+        self._win.clear()
+        self._cusum = CusumState()
         self._s_ref: Optional[int] = None
         self._y_ref = 0
         self._a = 0.0
@@ -271,31 +348,6 @@ class ClockModel:
             self._sigma: Optional[float] = None
             self._sigma_n = 0
 
-    def _add(self, x: int, y: int, ok: bool) -> None:
-        """Put a sample in the window (evicting the oldest); gated ones also into the running sums."""
-        head = self._head
-        if self._count == self.window:
-            if self._ok[head]:
-                xo, yo = float(self._x[head]), float(self._y[head])
-                self._sx -= xo
-                self._sy -= yo
-                self._sxx -= xo * xo
-                self._sxy -= xo * yo
-                self._n -= 1
-        else:
-            self._count += 1
-        self._x[head] = x
-        self._y[head] = y
-        self._ok[head] = ok
-        self._head = head + 1 if head + 1 < self.window else 0
-        if ok:
-            xf, yf = float(x), float(y)
-            self._sx += xf
-            self._sy += yf
-            self._sxx += xf * xf
-            self._sxy += xf * yf
-            self._n += 1
-
     def _slope_prior(self) -> Tuple[float, float]:
         """The drift measured before a step, else a weak prior that clocks are within ``max_drift_ppm``
         (it keeps the first few samples' slope sane and fades once the window spans a second or so)."""
@@ -304,40 +356,48 @@ class ClockModel:
         sigma = self._floor if self._sigma is None else self._sigma  # noiseless clocks: no pull at all
         return 0.0, (sigma / self._max_drift) ** 2
 
+    def _lever(self, x: int) -> float:
+        """Prediction variance at sensor time ``x`` over the spread's: 1 plus the line's own."""
+        n = self._win.n
+        if n == 0 or self._denom <= 0.0:
+            return 1.0
+        return 1.0 + 1.0 / n + (x - self._x_mean) ** 2 / self._denom
+
     def _gate_ns(self, x: int) -> float:
         """Largest residual accepted at sensor time ``x``: ``reject_sigmas`` times the prediction
         spread, which includes the line's own uncertainty there (wide while the history is short),
         and a spread raised by two of its standard errors (a MAD of 16 samples is only good to ~30 %)."""
         sigma = max(self._sigma or 0.0, self._floor) * (1.0 + 2.0 / math.sqrt(max(self._sigma_n, 1)))
-        if self._n == 0 or self._denom <= 0.0:
-            return self._reject * sigma
-        lever = 1.0 + 1.0 / self._n + (x - self._x_mean) ** 2 / self._denom
-        return self._reject * sigma * math.sqrt(lever)
+        return self._reject * sigma * math.sqrt(self._lever(x))
+
+    def _spread_ns(self, x: int) -> float:
+        """The prediction spread at sensor time ``x`` (ns) that normalises the step test's residuals."""
+        return max(self._sigma or 0.0, self._floor) * math.sqrt(self._lever(x))
+
+    def _testing(self) -> bool:
+        """Whether the in-gate step test runs: once the spread is measured as well as convergence
+        asks (on ``4 * min_samples`` samples) and the line holds ``min_samples``."""
+        return self._sigma is not None and self._sigma_n >= 4 * self._min_samples and self._win.n >= self._min_samples
 
     def _solve_sums(self) -> None:
         """Least squares (with the slope prior) over the gated samples, from the running sums."""
-        n = self._n
+        w = self._win
+        n = w.n
         if n == 0:
             return
-        x_mean, y_mean = self._sx / n, self._sy / n
-        sxx = max(self._sxx - self._sx * x_mean, 0.0)
-        sxy = self._sxy - self._sx * y_mean
+        x_mean, y_mean = w.sx / n, w.sy / n
+        sxx = max(w.sxx - w.sx * x_mean, 0.0)
+        sxy = w.sxy - w.sx * y_mean
         b0, strength = self._slope_prior()
         denom = sxx + strength
         self._b = (sxy + strength * b0) / denom if denom > 0.0 else b0
         self._a = y_mean - self._b * x_mean
         self._x_mean, self._denom = x_mean, denom
 
-    def _ordered(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self._count < self.window:
-            return self._x[: self._count].copy(), self._y[: self._count].copy(), self._ok[: self._count].copy()
-        order = np.r_[self._head : self.window, 0 : self._head]
-        return self._x[order], self._y[order], self._ok[order]
-
     def _refit(self) -> None:
         """Re-reference to the newest sample, Huber-fit the whole window (so the spread is measured
         on everything, not just what the gate let in), re-gate every sample and re-sum."""
-        xs, ys, was_ok = self._ordered()
+        xs, ys, was_ok = self._win.ordered()
         dx, dy = int(xs[-1]), int(ys[-1])
         xs -= dx
         ys -= dy
@@ -352,12 +412,8 @@ class ClockModel:
         self._sigma = fit.sigma
         m = xs.size
         self._sigma_n = m
-        self._x[:m], self._y[:m], self._ok[:m] = xs, ys, ok
-        self._count, self._head = m, m % self.window
+        self._win.replace(xs, ys, ok)
         xf, yf = xs[ok].astype(np.float64), ys[ok].astype(np.float64)
-        self._n = xf.size
-        self._sx, self._sy = float(xf.sum()), float(yf.sum())
-        self._sxx, self._sxy = float(np.dot(xf, xf)), float(np.dot(xf, yf))
         self._solve_sums()
         if self._step_prior is not None and self._denom >= 2.0 * self._step_prior[1]:
             self._step_prior = None  # the window now measures the drift at least as well as the prior did
@@ -386,16 +442,17 @@ class ClockModel:
 
     def _error_estimate(self) -> Optional[float]:
         """Standard error (ns) of the centre line at the newest sample."""
-        if self._sigma is None or self._n == 0:
+        n = self._win.n
+        if self._sigma is None or n == 0:
             return None
         sigma = max(self._sigma, self._floor)
-        newest = float(self._x[(self._head - 1) % self.window])
+        newest = float(self._win.newest_x())
         lever = (newest - self._x_mean) ** 2 / self._denom if self._denom > 0 else 0.0
-        return sigma * math.sqrt(1.0 / self._n + lever)
+        return sigma * math.sqrt(1.0 / n + lever)
 
     def _update_converged(self) -> None:
         error = self._error_estimate()
-        if error is None or self._n < self._min_samples or self._sigma_n < 4 * self._min_samples:
+        if error is None or self._win.n < self._min_samples or self._sigma_n < 4 * self._min_samples:
             self._converged = False  # a spread measured on a few dozen samples can be off by half
         elif len(self._pending) >= self._step_min and self._accept_run == 0:
             self._converged = False  # a run of rejects: the line may no longer describe the clock
@@ -425,7 +482,28 @@ class ClockModel:
         self.outliers -= len(agree)
         self._s_ref, self._y_ref = agree[-1][0], agree[-1][1]
         for s, offset, _ in agree:
-            self._add(s - self._s_ref, offset - self._y_ref, True)
+            self._win.add(s - self._s_ref, offset - self._y_ref, True)
         self._solve_sums()
-        xs, ys, _ = self._ordered()
+        xs, ys, _ = self._win.ordered()
         self._publish_fit(xs.astype(np.float64), ys.astype(np.float64))
+
+    def _restart_at_change(self, alarm: int) -> None:
+        """The CUSUM's step: the samples since its change-point estimate (the alarming side's run)
+        are the new segment. Its offset is their median residual; the drift is kept."""
+        run = self._cusum.upper_run if alarm > 0 else self._cusum.lower_run
+        xs, ys, was_ok = self._win.ordered(run)
+        residual = ys.astype(np.float64) - (self._a + self._b * xs.astype(np.float64))
+        shift = float(np.median(residual))
+        sigma = max(self._sigma or 0.0, self._floor)
+        ok = np.abs(residual - shift) <= self._reject * sigma
+        s_ref = self._s_ref + int(xs[-1])
+        y_ref = self._y_ref + int(ys[-1])
+        self.outliers += int(np.count_nonzero(was_ok & ~ok)) - int(np.count_nonzero(ok & ~was_ok))
+        self._reset_history((self._b, self._denom))  # keeps the spread: jitter does not step either
+        self.steps += 1
+        self._s_ref, self._y_ref = s_ref, y_ref
+        self._win.replace(xs - xs[-1], ys - ys[-1], ok)
+        self._solve_sums()
+        self._publish_fit(
+            (xs[ok] - xs[-1]).astype(np.float64), (ys[ok] - ys[-1]).astype(np.float64)
+        )

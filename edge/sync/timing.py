@@ -40,7 +40,7 @@ class SensorTiming:
         self.latency_ns = int(config.latency_ns)
         self.model = ClockModel(
             name,
-            window=config.window,
+            window_s=config.window_s,
             delay_model=config.delay_model,
             latency_ns=self.latency_ns,
             converged_error_ns=config.converged_error_ns,
@@ -83,9 +83,9 @@ class FrameTiming(SensorTiming):
         super().__init__(name, config)
         self.fps = Fraction(fps)
         self.dejitter = bool(dejitter)
-        self.schedule = ClockModel(f"{name}:schedule", window=config.window)
+        self.schedule = ClockModel(f"{name}:schedule", window_s=config.window_s)
         self.direct = ClockModel(
-            f"{name}:frames", window=config.window, latency_ns=self.latency_ns,
+            f"{name}:frames", window_s=config.window_s, latency_ns=self.latency_ns,
             converged_error_ns=config.converged_error_ns,
         )
         self.off_schedule = 0  # frames taken at their raw stamp because they left the schedule

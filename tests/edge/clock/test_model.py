@@ -126,7 +126,7 @@ def test_parameters_are_checked():
     with pytest.raises(ValueError, match="delay_model"):
         ClockModel("x", delay_model="median")
     with pytest.raises(ValueError, match="min_samples"):
-        ClockModel("x", window=8)
+        ClockModel("x", max_samples=8)
     with pytest.raises(ValueError):
         ClockModel("x", reject_sigmas=1.0)
     with pytest.raises(ValueError):

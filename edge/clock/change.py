@@ -1,0 +1,111 @@
+"""Change-point test on a clock model's residuals: a two-sided CUSUM of normalised residuals.
+
+A clock step smaller than the outlier gate moves every residual by the same amount but rejects
+none of them, so the gate cannot see it. Page's cumulative sum can. Each residual ``r`` (ns, the
+distance of a gated sample from the line predicted before it arrived) is normalised by its
+prediction spread ``s`` (ns: the jitter, widened by the line's own uncertainty at that sensor
+time) and clipped, ``z = clip(r / s, -clip, +clip)``; then
+
+    upper = max(0, upper + z - drift)        lower = max(0, lower - z - drift)
+
+and an alarm is raised when either sum passes ``threshold``. ``drift`` (``k``) is half the
+smallest shift to be found quickly, in spreads; ``threshold`` (``h``) sets the false-alarm rate.
+The clip bounds what one residual can add, so a single stalled packet cannot raise an alarm.
+
+Time to detect. After a step of ``delta`` spreads (``drift < delta``, up to the clip), the sum on
+the step's side grows by at least ``sum(z_i - k)``, a Gaussian of mean ``m (delta - k)`` and
+variance ``m`` after ``m`` samples (dropping the ``max(0, .)`` only lowers it). So the alarm has come
+by ``m`` samples with probability at least ``Phi(q)`` once ``m (delta - k) - q sqrt(m) >= h``:
+
+    m(delta) = ceil(((q + sqrt(q**2 + 4 (delta - k) h)) / (2 (delta - k)))**2)
+
+(:func:`detection_bound_samples`; ``q = 3.09`` for 99.9 %), and ``m(delta) / rate_hz`` seconds.
+With the defaults (``k = 1``, ``h = 10``): 26 samples for 2 spreads (half a 4-spread gate), 7 for
+4, 3 for 8. Its mean is Siegmund's ``(h + 1.166) / (delta - k)``: 11, 4 and 2 samples.
+
+False alarms. For Gaussian residuals each side's mean run length between false alarms is about
+``(exp(2 k b) - 2 k b - 1) / (2 k**2)`` with ``b = h + 1.166``: 2.5e9 samples with the defaults,
+nine days of LiDAR packets at 754/s even with a spread underestimated by 10 %.
+
+The test state is an immutable :class:`CusumState`; :func:`cusum_update` returns the next one.
+Besides the two sums it counts, for each side, the samples since that side was last zero: on an
+alarm, that is how many of the newest samples came after the step (the CUSUM's change-point
+estimate).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Optional, Tuple
+
+__all__ = ["CUSUM_DRIFT", "CUSUM_THRESHOLD", "CUSUM_CLIP", "CusumState", "cusum_update", "detection_bound_samples"]
+
+#: Default drift ``k`` in spreads: half of 2 spreads, the smallest step that must be found quickly
+#: (half of the model's default 4-spread outlier gate).
+CUSUM_DRIFT = 1.0
+#: Default alarm threshold ``h`` in spreads (see the module docstring for its false-alarm rate).
+CUSUM_THRESHOLD = 10.0
+#: Default clip of one normalised residual, in spreads (the model's default gate).
+CUSUM_CLIP = 4.0
+
+
+class CusumState(NamedTuple):
+    """Both sums (in spreads) and, per side, the samples since that sum was last zero."""
+
+    upper: float = 0.0
+    lower: float = 0.0
+    upper_run: int = 0
+    lower_run: int = 0
+
+
+def cusum_update(
+    state: CusumState,
+    z: Optional[float],
+    *,
+    drift: float = CUSUM_DRIFT,
+    threshold: float = CUSUM_THRESHOLD,
+    clip: float = CUSUM_CLIP,
+) -> Tuple[CusumState, int]:
+    """One sample's step of the two-sided CUSUM; returns ``(next state, alarm)``.
+
+    ``z`` is the sample's residual over its prediction spread (dimensionless), or None for a sample
+    the test does not weigh (one outside the gate): the sums stay, the runs still count it, since
+    it came after the change too. ``alarm`` is +1 (the residuals moved up: the sensor clock stepped
+    back against the master), -1 (down) or 0. The state after an alarm is the caller's to reset.
+    """
+    upper, lower = state.upper, state.lower
+    if z is not None:
+        if not math.isfinite(z):
+            raise ValueError(f"normalised residual must be finite, got {z}")
+        zc = min(max(float(z), -clip), clip)
+        upper = max(0.0, upper + zc - drift)
+        lower = max(0.0, lower - zc - drift)
+    upper_run = state.upper_run + 1 if upper > 0.0 else 0
+    lower_run = state.lower_run + 1 if lower > 0.0 else 0
+    alarm = 1 if upper > threshold else -1 if lower > threshold else 0
+    if alarm and upper > threshold and lower > threshold:  # cannot happen for k >= 0; stay defined
+        alarm = 1 if upper >= lower else -1
+    return CusumState(upper, lower, upper_run, lower_run), alarm
+
+
+def detection_bound_samples(
+    shift: float,
+    *,
+    drift: float = CUSUM_DRIFT,
+    threshold: float = CUSUM_THRESHOLD,
+    clip: float = CUSUM_CLIP,
+    q: float = 3.09,
+) -> int:
+    """Samples within which a shift of ``shift`` spreads raises the alarm with probability
+    ``Phi(q)`` (99.9 % for the default ``q``): ``m(delta)`` of the module docstring.
+
+    ``shift`` is taken as its absolute value and must exceed ``drift``. The clip caps the mean of
+    a clipped residual: a residual centred at ``delta`` adds at least ``min(delta, clip - 0.4)``
+    (``1 / sqrt(2 pi)`` below the clip when centred on it), with a variance below 1. Divide by the
+    sample rate (Hz) for seconds.
+    """
+    gain = min(abs(float(shift)), clip - 0.4) - drift
+    if gain <= 0.0 or threshold <= 0.0 or q < 0.0:
+        raise ValueError(f"need |shift| > drift, threshold > 0, q >= 0; got {shift}, {drift}, {threshold}, {q}")
+    root = (q + math.sqrt(q * q + 4.0 * gain * threshold)) / (2.0 * gain)
+    return int(math.ceil(root * root))
