@@ -1,4 +1,4 @@
-"""The fused-frame wire format, version 1: a :class:`~sensors.vocabulary.FusedFrame` as a list of parts.
+"""The fused-frame wire format, version 1 (minor 1): a :class:`~sensors.vocabulary.FusedFrame` as a list of parts.
 
 Pure functions, no sockets: :func:`encode_frame` turns a frame into parts for one ZeroMQ multipart
 message, :func:`decode_frame` turns received parts back into a frame plus its :class:`WireMeta`.
@@ -8,8 +8,9 @@ Message layout
 * **part 0, header**: UTF-8 JSON object, at most :data:`MAX_HEADER_BYTES`, strict JSON (a
   non-finite float is written as the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``)::
 
-    {"magic": "ONSETFF", "version": 1, "minor": 0,
+    {"magic": "ONSETFF", "version": 1, "minor": 1,
      "stream_id": "5f0c...", "seq": 41, "sent_ns": 1800000000123456789,
+     "report": "tcp://127.0.0.1:40124",                              # or null (minor 1)
      "frame_index": 41, "t_ns": 1800000000100000000,
      "timecode": {"label": "01:00:01;11", "rate": "29.97DF"},        # or null
      "pose": {"t_ns": ..., "position_m": [x, y, z],
@@ -25,7 +26,9 @@ Message layout
 
   ``stream_id`` names one publisher instance and ``seq`` counts every frame it was offered, from
   0: a subscriber counts a jump in ``seq`` within one ``stream_id`` as lost frames. ``sent_ns`` is
-  the publisher's master-clock time when it encoded the message. Units are those of ``FusedFrame``.
+  the publisher's master-clock time when it encoded the message. ``report`` (added in minor 1)
+  is the endpoint where the publisher hears consumers' loss reports (:mod:`edge.stream.reports`),
+  or null when it hears none. Units are those of ``FusedFrame``.
 * **parts 1..n**: the raw bytes of each array named in ``arrays``, in that order, C order, in the
   byte order its ``dtype`` says (numpy ``dtype.str``: ``<`` little, ``>`` big, ``|`` single byte).
   ``rgb`` is ``|u1`` of shape (H, W, 3); ``depth_m`` is a float (``f2``/``f4``/``f8``) of shape (H, W).
@@ -38,6 +41,11 @@ Within a major version, a newer ``minor`` may only *add*: header keys and furthe
 ``arrays`` (with their parts). Decoders ignore keys and arrays they do not know, so old consumers
 read new producers. Removing or renaming a key, changing a unit or a meaning, or adding a value to
 an existing enumeration (e.g. a new sync status) makes a new major version.
+
+Minor versions so far: 0, the first; 1 adds ``report``. A minor-0 producer (no ``report``) is read
+as one that hears no reports, so its consumers simply do not report; a minor-0 consumer ignores
+``report`` and is absent from the producer's per-consumer loss table. The loss reports travel on
+their own socket in their own versioned format, never on the frame stream.
 
 Decoding never copies the arrays: they are ``np.frombuffer`` views of the received parts, made
 read-only (with ZeroMQ's inproc transport the memory can be the publisher's own array).
@@ -61,13 +69,14 @@ __all__ = ["MAGIC", "WIRE_VERSION", "WIRE_MINOR", "MAX_HEADER_BYTES", "WireMeta"
 
 MAGIC = "ONSETFF"
 WIRE_VERSION = 1
-WIRE_MINOR = 0
+WIRE_MINOR = 1
 MAX_HEADER_BYTES = 64 * 1024
 # Bounds a hostile header cannot push past; real frames are far inside them.
 _MAX_DIM = 1 << 16
 _MAX_DISTORTION = 16
 _MAX_SYNC = 64
 _MAX_NAME = 128
+_MAX_ENDPOINT = 256
 _INT64 = 1 << 63
 
 _RGB_DTYPES = frozenset({"|u1"})
@@ -80,12 +89,14 @@ _TC_LABEL = re.compile(r"^(\d{2}):(\d{2}):(\d{2})([:;])(\d{2})$")
 
 @dataclass(frozen=True)
 class WireMeta:
-    """What the wire adds to a frame: publisher ``stream_id``, sequence ``seq``, ``sent_ns``, ``minor``."""
+    """What the wire adds to a frame: publisher ``stream_id``, sequence ``seq``, ``sent_ns``, ``minor``,
+    and ``report``, the publisher's loss-report endpoint (None: it hears no reports)."""
 
     stream_id: str
     seq: int
     sent_ns: int
     minor: int = WIRE_MINOR
+    report: Optional[str] = None
 
 
 # ---------------------------------------------------------------- encode
@@ -135,6 +146,8 @@ def _header(frame: FusedFrame, meta: WireMeta, arrays: Sequence[Tuple[str, np.nd
         raise FrameContractError(f"lens must be a LensState or None, got {type(lens).__name__}")
     if len(frame.distortion) > _MAX_DISTORTION:
         raise FrameContractError(f"distortion has {len(frame.distortion)} coefficients, at most {_MAX_DISTORTION}")
+    if meta.report is not None and (not isinstance(meta.report, str) or len(meta.report) > _MAX_ENDPOINT):
+        raise FrameContractError(f"report endpoint must be a string of at most {_MAX_ENDPOINT} characters")
     if len(str(meta.stream_id)) > _MAX_NAME or len(frame.sync) > _MAX_SYNC:
         raise FrameContractError(f"stream_id over {_MAX_NAME} characters or more than {_MAX_SYNC} sync entries")
     sync = []
@@ -148,6 +161,7 @@ def _header(frame: FusedFrame, meta: WireMeta, arrays: Sequence[Tuple[str, np.nd
     return {
         "magic": MAGIC, "version": WIRE_VERSION, "minor": WIRE_MINOR,
         "stream_id": str(meta.stream_id), "seq": _int_out(meta.seq, "seq", 0), "sent_ns": _int_out(meta.sent_ns, "sent_ns"),
+        "report": meta.report,
         "frame_index": _int_out(frame.frame_index, "frame_index"), "t_ns": _int_out(frame.t_ns, "t_ns"),
         "timecode": None if tc is None else {"label": str(tc), "rate": tc.rate.label},
         "pose": None if pose is None else {
@@ -234,6 +248,14 @@ def _obj(value: Any, what: str) -> Dict[str, Any]:
 def _str(value: Any, what: str) -> str:
     if not isinstance(value, str) or len(value) > _MAX_NAME:
         raise WireFormatError(f"{what} must be a string of at most {_MAX_NAME} characters, got {value!r:.80}")
+    return value
+
+
+def _report_endpoint(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > _MAX_ENDPOINT:
+        raise WireFormatError(f"report must be null or an endpoint of at most {_MAX_ENDPOINT} characters, got {value!r:.80}")
     return value
 
 
@@ -368,6 +390,7 @@ def decode_frame(parts: Sequence[Any]) -> Tuple[FusedFrame, WireMeta]:
         seq=_int(_field(header, "seq"), "seq", 0),
         sent_ns=_int(_field(header, "sent_ns"), "sent_ns"),
         minor=_int(header.get("minor", 0), "minor", 0),
+        report=_report_endpoint(header.get("report")),
     )
     frame = FusedFrame(
         frame_index=_int(_field(header, "frame_index"), "frame_index"),

@@ -69,7 +69,7 @@ def test_roundtrip_over_sockets(transport: str, tmp_path) -> None:
         got = _first_frame(pub, sub, frame)
         assert_same_frame(got, frame)
         assert sub.last_meta.stream_id == pub.stream_id and sub.last_meta.seq < pub.next_seq
-        assert sub.received == 1 and sub.rejected == 0 and pub.dropped == 0
+        assert sub.received == 1 and sub.rejected == 0
 
 
 def test_received_arrays_are_views_of_the_zmq_frames(pair) -> None:

@@ -91,7 +91,7 @@ def test_slow_consumer_loses_frames_without_slowing_anyone() -> None:
     print(f"publish ms: median {np.median(publish_ms):.3f} max {publish_ms.max():.3f}; fast {fast_done['received']} "
           f"received {fast_done['lost']} lost; slow {slow_done['received']} received {slow_done['lost']} lost")
     # The publisher never blocked: every frame accepted, on schedule, each publish far below the period.
-    assert all(results) and pub.dropped == 0
+    assert all(results)
     assert elapsed_s < FRAMES * period_s + 0.5
     assert np.median(publish_ms) < 2.0 and publish_ms.max() < period_s * 1000.0 / 2, publish_ms.max()
     # The fast consumer got (nearly) everything, in order and intact.
