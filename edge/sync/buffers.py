@@ -1,7 +1,7 @@
 """Per-sensor buffers on the master clock: time-ordered, bounded by age and by size.
 
-:class:`SeriesBuffer` keeps one row of values per sample (telemetry: position, orientation, lens)
-in preallocated arrays; :class:`PointBuffer` keeps LiDAR sweeps as chunks of points. Both take
+:class:`SeriesBuffer` keeps one row of values per sample in preallocated arrays (telemetry:
+one :data:`edge.sync.rows.TELEMETRY_ROW` record each); :class:`PointBuffer` keeps LiDAR sweeps as chunks of points. Both take
 telemetry in time order only (a sample not newer than the newest one -- a duplicate, a replay, a
 clock gone backwards -- is refused and the caller counts why); LiDAR sweeps in any order within
 the horizon. Neither is thread-safe on
@@ -30,19 +30,24 @@ class Admit(str, enum.Enum):
 
 
 class SeriesBuffer:
-    """Samples of one sensor: ``t_ns`` int64 and a row of ``width`` float64 values each, strictly
-    time-ordered, at most ``horizon_ns`` behind the newest and at most ``capacity`` of them."""
+    """Samples of one sensor: ``t_ns`` int64 and a value each -- a row of ``width`` float64, or one
+    record of the structured ``dtype`` -- strictly time-ordered, at most ``horizon_ns`` behind the
+    newest and at most ``capacity`` of them."""
 
-    def __init__(self, width: int, horizon_ns: int, capacity: int = 4096) -> None:
-        if width < 1 or capacity < 2 or horizon_ns <= 0:
+    def __init__(self, width: Optional[int] = None, horizon_ns: int = 0, capacity: int = 4096, *,
+                 dtype: Optional[np.dtype] = None) -> None:
+        if (dtype is None and (width is None or width < 1)) or capacity < 2 or horizon_ns <= 0:
             raise ValueError(
-                f"need width >= 1, capacity >= 2 and horizon_ns > 0, got {width}, {capacity}, {horizon_ns}"
+                f"need width >= 1 (or a dtype), capacity >= 2 and horizon_ns > 0, got {width}, {capacity}, {horizon_ns}"
             )
         self.horizon_ns = int(horizon_ns)
         self.capacity = int(capacity)
         # Twice the capacity so that dropping old samples is an occasional block move, not per sample.
         self._t = np.zeros(2 * self.capacity, dtype=np.int64)
-        self._v = np.zeros((2 * self.capacity, int(width)), dtype=np.float64)
+        if dtype is not None:
+            self._v = np.zeros(2 * self.capacity, dtype=dtype)
+        else:
+            self._v = np.zeros((2 * self.capacity, int(width)), dtype=np.float64)
         self._start = 0
         self._end = 0
 

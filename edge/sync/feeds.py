@@ -1,8 +1,9 @@
 """Per-sensor state inside the synchronizer, and the diagnostics it reports.
 
 A :class:`Feed` is one sensor as the synchronizer keeps it: its timing (clock model), its buffer
-on the master clock and its arrival times (for the rate). :class:`SyncSnapshot` and
-:class:`SensorStatus` are immutable views for health reporting.
+on the master clock and its arrival times (for the rate); :class:`SyncFeeds` is every feed of a
+rig, built by :func:`build_feeds`. :class:`SyncSnapshot` and :class:`SensorStatus` are immutable
+views for health reporting.
 """
 
 from __future__ import annotations
@@ -13,11 +14,24 @@ from typing import Any, Deque, Dict, Iterable, Optional
 
 import numpy as np
 
+from config.sync import SyncConfig
 from edge.clock import ClockSnapshot
-from edge.sync.timing import SensorTiming
+from edge.sync.buffers import PointBuffer, SeriesBuffer
+from edge.sync.labels import TimecodeClock
+from edge.sync.rows import TELEMETRY_ROW
+from edge.sync.timing import FrameTiming, SensorTiming
 from sensors.vocabulary import NS_PER_S
 
-__all__ = ["RATE_SPAN_NS", "Feed", "LidarMount", "SensorStatus", "SyncSnapshot", "rate_hz"]
+__all__ = [
+    "RATE_SPAN_NS",
+    "Feed",
+    "LidarMount",
+    "SensorStatus",
+    "SyncFeeds",
+    "SyncSnapshot",
+    "build_feeds",
+    "rate_hz",
+]
 
 #: Rates are measured over the newest two seconds.
 RATE_SPAN_NS = 2 * NS_PER_S
@@ -65,6 +79,8 @@ class SyncSnapshot:
     unsynced: Dict[str, int]
     dropped: Dict[str, int]
     sensors: Dict[str, SensorStatus] = field(default_factory=dict)
+    labels: Dict[str, int] = field(default_factory=dict)
+    timecode_jumps: int = 0
 
 
 class LidarMount:
@@ -93,3 +109,54 @@ class Feed:
         clock = model.snapshot() if model.observed else None
         return SensorStatus(self.name, self.kind, rate_hz(self.arrivals), self.samples, newest_ns, buffered,
                             self.timing.converged, clock)
+
+
+@dataclass
+class SyncFeeds:
+    """Every sensor of a rig as the synchronizer keeps it: the camera (whose frames are the
+    heartbeat), the LiDARs and telemetry by name, the timecode clock and which telemetry sensor
+    gives the rig pose."""
+
+    camera: Feed
+    lidars: Dict[str, Feed]
+    telemetry: Dict[str, Feed]
+    timecode: TimecodeClock
+    timecode_feed: Feed
+    pose_sensor: Optional[str]
+
+    def clocked(self, sensor: str) -> Optional[Feed]:
+        """The feed of a sensor that has a clock model of its own (camera, LiDAR, telemetry)."""
+        if sensor == self.camera.name:
+            return self.camera
+        return self.lidars.get(sensor) or self.telemetry.get(sensor)
+
+    def names(self) -> list:
+        return [self.camera.name, *self.lidars, *self.telemetry]
+
+
+def build_feeds(rig: Any, config: SyncConfig) -> SyncFeeds:
+    """The feeds of ``rig`` (a :class:`config.models.RigConfig`) with ``config``'s clocks and buffers."""
+    camera = rig.camera.name
+    fps = rig.camera.frame_rate.fps
+    feeds = SyncFeeds(
+        camera=Feed(camera, "camera", FrameTiming(camera, config.clock(camera), fps, config.dejitter_frames)),
+        lidars={
+            c.name: Feed(c.name, "lidar", SensorTiming(c.name, config.clock(c.name)),
+                         PointBuffer(config.buffer_ns, config.max_points), LidarMount(c.mount.matrix()))
+            for c in rig.lidars
+        },
+        telemetry={
+            c.name: Feed(c.name, "telemetry", SensorTiming(c.name, config.clock(c.name)),
+                         SeriesBuffer(horizon_ns=config.buffer_ns, dtype=TELEMETRY_ROW))
+            for c in rig.telemetry
+        },
+        timecode=TimecodeClock("timecode", config.clock("timecode"), rig.timecode.frame_rate),
+        timecode_feed=Feed("timecode", "timecode", SensorTiming("timecode", config.clock("timecode"))),
+        pose_sensor=None,
+    )
+    if config.pose_sensor is not None and config.pose_sensor not in feeds.telemetry:
+        raise ValueError(
+            f"pose_sensor {config.pose_sensor!r} is not a telemetry sensor of the rig {list(feeds.telemetry)}"
+        )
+    feeds.pose_sensor = config.pose_sensor or next(iter(feeds.telemetry), None)
+    return feeds

@@ -15,8 +15,9 @@ is synced is judged by a third model of the schedule straight against host time:
 to first order, the de-jittered mapping's (the stamps' jitter no longer counts), whereas the stamp
 model's own error estimate still carries the jitter the composition cancels.
 
-:class:`TimecodeTiming` maps timecode (ns since the midnight label) to master time and back, for
-frames that reach the synchronizer without a timecode of their own.
+A sensor whose clock is locked to the master (PTP: ST 2110 cameras, PTP-capable LiDARs;
+``sync.clocks.<name>.locked``) is placed by its own stamps: they are master time, so it needs
+neither a clock model nor a latency. Timecode has a clock of its own: :mod:`edge.sync.labels`.
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ from typing import Optional
 
 from edge.clock import ClockModel, ClockSnapshot
 from config.sync import SensorClockConfig
-from sensors.timecode.smpte import frames_per_day, frames_to_timecode
-from sensors.vocabulary import NS_PER_S, FrameRate, Timecode
+from sensors.vocabulary import NS_PER_S
 
-__all__ = ["SensorTiming", "FrameTiming", "TimecodeTiming"]
+__all__ = ["SensorTiming", "FrameTiming"]
 
 
 class SensorTiming:
@@ -46,6 +46,7 @@ class SensorTiming:
             converged_error_ns=config.converged_error_ns,
         )
         self.host_stamped = False  # set once a sample came without a sensor clock
+        self.locked = bool(getattr(config, "locked", False))
 
     def observe(self, sensor_ns: Optional[int], host_ns: int) -> None:
         """Feed one stamp pair (nothing to learn when the sensor has no clock)."""
@@ -55,8 +56,15 @@ class SensorTiming:
         self.model.observe(int(sensor_ns), int(host_ns))
 
     def to_master_ns(self, sensor_ns):
-        """Master time(s) of sensor time(s): an int, or an int64 array."""
+        """Master time(s) of sensor time(s): an int, or an int64 array (unchanged when locked)."""
+        if self.locked:
+            return sensor_ns
         return self.model.to_master_ns(sensor_ns)
+
+    @property
+    def ready(self) -> bool:
+        """True when sensor times can be mapped (locked, or the model has a fit)."""
+        return self.locked or self.model.mapping is not None
 
     def host_to_master_ns(self, host_ns: int) -> int:
         """Master time of a sample the sensor did not stamp: its arrival less the latency."""
@@ -64,8 +72,9 @@ class SensorTiming:
 
     @property
     def converged(self) -> bool:
-        """True when the clock model's error is within its bound (always, for host-stamped sensors)."""
-        return self.model.converged or (self.host_stamped and self.model.observed == 0)
+        """True when the clock model's error is within its bound (always, for host-stamped and
+        locked sensors)."""
+        return self.locked or self.model.converged or (self.host_stamped and self.model.observed == 0)
 
     @property
     def residual_jitter_ns(self) -> float:
@@ -92,6 +101,8 @@ class FrameTiming(SensorTiming):
 
     @property
     def converged(self) -> bool:
+        if self.locked:
+            return True
         if self.dejitter and self.direct.observed:
             return self.direct.converged
         return super().converged
@@ -109,7 +120,7 @@ class FrameTiming(SensorTiming):
         stamp = int(sensor_ns)
         self.model.observe(stamp, int(host_ns))
         if not self.dejitter:
-            return int(self.model.to_master_ns(stamp))
+            return int(self.to_master_ns(stamp))
         place = self.schedule_ns(frame_index)
         self.schedule.observe(place, stamp)
         self.direct.observe(place, int(host_ns))
@@ -119,26 +130,4 @@ class FrameTiming(SensorTiming):
             if self.schedule.observed >= 4:
                 self.off_schedule += 1
             smooth = stamp
-        return int(self.model.to_master_ns(smooth))
-
-
-class TimecodeTiming(SensorTiming):
-    """Timecode (ns since the midnight label at the exact rate) to master time and back."""
-
-    def __init__(self, name: str, config: SensorClockConfig, rate: FrameRate) -> None:
-        super().__init__(name, config)
-        self.rate = rate
-
-    def timecode_at(self, master_ns: int) -> Optional[Timecode]:
-        """The label of the timecode frame starting nearest ``master_ns`` (as a timecode stamper
-        labels a video frame), or None before the first timecode sample."""
-        last = self.model.snapshot().last_sensor_ns
-        if self.model.mapping is None or last is None:
-            return None
-        # The mapping is the identity plus a slowly drifting offset: two fixed-point steps invert it.
-        guess = int(master_ns) - (int(self.model.to_master_ns(int(last))) - int(last))
-        guess -= int(self.model.to_master_ns(guess)) - int(master_ns)
-        num, den, _ = self.rate.value
-        frames = (2 * guess * num + den * NS_PER_S) // (2 * den * NS_PER_S)
-        return frames_to_timecode(int(frames) % frames_per_day(self.rate), self.rate)
-
+        return int(self.to_master_ns(smooth))

@@ -56,7 +56,7 @@ def test_frames_come_out_in_order_and_never_past_their_deadline(run):
     assert indices == sorted(indices)
     for polled_ns, fused in out:
         assert polled_ns <= frames[fused.frame_index].host_ns + sync.deadline_ns
-        assert [s.sensor for s in fused.sync] == ["camera", "lidar", "freed"]
+        assert [s.sensor for s in fused.sync] == ["camera", "lidar", "freed", "timecode"]
     # With a deadline of one frame period a 10 Hz LiDAR, whose sweeps come in whole after each
     # rotation, has mostly not swept past t + 50 ms yet (LATE), now and then not even into the
     # window (MISSING: the frame still goes, with empty depth).

@@ -6,12 +6,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from config.models import CameraConfig, ClockConfig, TimecodeConfig
-from edge.sync import FrameTiming, SensorClockConfig, SensorTiming, TimecodeTiming
+from config.models import CameraConfig, ClockConfig
+from edge.sync import FrameTiming, SensorClockConfig, SensorTiming
 from sensors.camera.sim import CameraSim
-from sensors.timecode.sim import LtcSim
-from sensors.timecode.smpte import timecode_to_ns
-from sensors.vocabulary import NS_PER_S, FrameRate
+from sensors.vocabulary import NS_PER_S
 
 EPOCH_NS = 1_767_225_600_000_000_000
 LATENCY_NS = 9_000_000
@@ -64,27 +62,3 @@ def test_host_stamped_sensors_sit_at_arrival_less_latency():
     timing = SensorTiming("freed", SensorClockConfig(latency_ns=400_000))
     timing.observe(None, 10_000_000)
     assert timing.host_to_master_ns(10_000_000) == 9_600_000 and timing.converged
-
-
-def test_timecode_of_a_master_time_is_the_label_the_stamper_gives():
-    config = TimecodeConfig(rate="29.97DF", start="00:59:59;00", clock=ClockConfig(drift_ppm=10.0, offset_ns=-3_000))
-    ltc = LtcSim(config, EPOCH_NS, seed=3)
-    rate = FrameRate.FPS_29_97_DF
-    timing = TimecodeTiming("timecode", SensorClockConfig(latency_ns=15_000), rate)  # the mean host delay
-    assert timing.timecode_at(EPOCH_NS) is None
-    period = NS_PER_S * 1001 // 30000
-    rng = np.random.default_rng(4)
-    for j in range(300):  # ten seconds of LTC frames, through a drop-frame minute boundary
-        label, start_ns = ltc.timecode_at(EPOCH_NS + j * period + period // 2)
-        timing.observe(timecode_to_ns(label), start_ns + int(rng.integers(0, 30_000)))
-    # Video frames exposed anywhere within half a frame of an LTC frame's start get its label
-    # (an instant within 50 us of the half-frame boundary is a tie the mapping cannot call).
-    checked = 0
-    for offset_ns in range(0, 9_000_000_000, 12_345_679):
-        t = EPOCH_NS + offset_ns
-        expected, start_ns = ltc.timecode_at(t + period // 2)
-        if abs(abs(t - start_ns) - period / 2) < 50_000:
-            continue
-        assert timing.timecode_at(t) == expected
-        checked += 1
-    assert checked > 700
