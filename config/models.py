@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from config.recorder import RecorderConfig
 from config.ros import RosConfig
 from config.sync import SyncConfig
-from sensors.vocabulary import FrameRate
+from config.rates import as_frame_rate, parse_rate
 
 __all__ = [
     "ClockConfig",
@@ -185,12 +185,13 @@ class CameraConfig(_Model):
     @field_validator("fps")
     @classmethod
     def _known_rate(cls, value: str) -> str:
-        FrameRate.parse(value)
+        parse_rate(value)
         return value
 
     @property
-    def frame_rate(self) -> FrameRate:
-        return FrameRate.parse(self.fps)
+    def frame_rate(self):
+        """The camera's rate as the vocabulary's :class:`~sensors.vocabulary.FrameRate`."""
+        return as_frame_rate(self.fps)
 
 
 class TimecodeConfig(_Model):
@@ -205,12 +206,13 @@ class TimecodeConfig(_Model):
     @field_validator("rate")
     @classmethod
     def _known_rate(cls, value: str) -> str:
-        FrameRate.parse(value)
+        parse_rate(value)
         return value
 
     @property
-    def frame_rate(self) -> FrameRate:
-        return FrameRate.parse(self.rate)
+    def frame_rate(self):
+        """The project rate as the vocabulary's :class:`~sensors.vocabulary.FrameRate`."""
+        return as_frame_rate(self.rate)
 
 
 class ShotKeyframe(_Model):
