@@ -56,7 +56,7 @@ class QosPreset(str, enum.Enum):
 
 
 class RecorderConfig(BaseModel):
-    """How takes are recorded. See DESIGN.md, Studio sync, for what a take folder holds."""
+    """How takes are recorded. See docs/architecture.md, Studio sync, for what a take folder holds."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

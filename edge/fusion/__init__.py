@@ -1,6 +1,6 @@
 """Fusion: a camera frame plus pose, lens and deskewed LiDAR depth on the master clock.
 
-Pure functions of arrays (DESIGN.md, Data flow): :mod:`~edge.fusion.interpolate` gives the rig
+Pure functions of arrays (docs/architecture.md, Data flow): :mod:`~edge.fusion.interpolate` gives the rig
 pose at any time (position linear, rotation slerp); :mod:`~edge.fusion.deskew` moves each LiDAR
 point to where it lies at the frame time; :mod:`~edge.fusion.depth` projects points through the
 extrinsics, intrinsics and distortion into a z-buffered depth map; :mod:`~edge.fusion.fuse`
