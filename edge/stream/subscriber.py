@@ -166,6 +166,11 @@ class FusedFrameSubscriber:
         return self._consumer
 
     @property
+    def report_peers(self) -> tuple:
+        """The report endpoints this subscriber has connected to."""
+        return tuple(self._reporters)
+
+    @property
     def reports_sent(self) -> int:
         """Loss reports handed to ZeroMQ."""
         return self._reports_sent

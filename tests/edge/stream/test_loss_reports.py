@@ -220,7 +220,7 @@ def test_subscriber_reports_only_to_loopback_endpoints() -> None:
                 pub.send_multipart(encode_frame(make_frame(seq, 4, 4), meta))
                 seq += 1
                 sub.recv(timeout_ms=20)
-            assert sub.reports_sent == 0 and sub.reports_skipped > 0
+            assert sub.report_peers == () and sub.reports_sent == 0 and sub.reports_skipped > 0
         finally:
             sub.close()
             pub.close()
