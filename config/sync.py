@@ -43,11 +43,13 @@ class SyncConfig(_Model):
 
     deadline_ns: Optional[int] = Field(
         None, gt=0, description="a frame is fused at the latest this long after it reached the host; "
-        "None: one frame period of the camera's rate",
+        "None: half a frame period of the camera's rate (the latency budget allows no more)",
     )
     lidar_window_ns: Tuple[int, int] = Field(
-        (50 * _MS, 50 * _MS), description="LiDAR points from (before, after) the exposure mid-time: "
-        "+/- half a sweep at 10 Hz takes each direction once",
+        (100 * _MS, 0), description="LiDAR points from (before, after) the exposure mid-time. A spinning "
+        "LiDAR sees the camera's view once a revolution: (100 ms, 0) at 10 Hz takes the newest revolution "
+        "and fuses as soon as the frame's instant is covered; every ms of 'after' waits that much longer "
+        "for fresher depth on moving actors (see benchmarks: python -m benchmarks window)",
     )
     buffer_ns: int = Field(2_000 * _MS, gt=0, description="how much history each sensor's buffer keeps")
     hold_ns: int = Field(

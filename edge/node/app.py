@@ -1,12 +1,17 @@
 """The edge node: every sensor on one clock, fused frames out, every topic on ROS 2, takes on disk.
 
-Data flow (DESIGN.md): Onset's drivers decode the wire; each sample goes to the synchronizer
-(whose clock models put it on the master clock) and, stamped on the master clock, out on its
-ROS 2 topic. The synchronizer fuses every camera frame with deskewed LiDAR depth, pose, lens and
-timecode and hands it to the fused-frame stream (pyzmq) for engine workers and the preview. While
-a take rolls, the recorder takes every message the node publishes (:mod:`edge.node.takes`);
-``/tf`` is always written into the bag (from the pose) even where ``tf2_msgs`` is not installed.
-A control API (loopback, token) starts and stops takes.
+Data flow (docs/architecture.md): every sensor reaches the node over the wire and Onset's drivers
+decode it; each sample goes to the synchronizer (whose clock models put it on the master clock)
+and, stamped on the master clock, out on its ROS 2 topic. LiDAR reaches the synchronizer in slices
+of a few milliseconds and ROS as whole sweeps. The synchronizer fuses every camera frame with
+deskewed LiDAR depth, pose, lens and the timecode its clock gives the frame's exposure, and hands
+it to the fused-frame stream (pyzmq) for engine workers and the preview. When the frame's own LTC
+frame has been decoded its label is verified; the verdict goes out on ``ros.frame_timecode_topic``
+(the label that is true: the decoded one when they differ), which takes record. While a take
+rolls, the recorder takes every message the node publishes (:mod:`edge.node.takes`); ``/tf`` is
+always written into the bag (from the pose) even where ``tf2_msgs`` is not installed. A control
+API (loopback, token) starts and stops takes. A step of the host clock (NTP/PTP) re-bases every
+clock model at once (:class:`edge.clock.MasterClockWatch`).
 
 Start-up is all or nothing: each part is opened in order and, if one fails, those already open
 are closed in reverse and the error names the part.
@@ -22,9 +27,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from config.models import RigConfig
+from edge.clock import MasterClockWatch
 from edge.node.bag_tf import TF_MSGTYPE, tf_message
 from edge.node.health import NodeStatus, diagnostics_entries
 from edge.node.takes import NodeTakes
+from edge.sync.labels import LabelCheck
 from sensors.errors import SensorError, SensorOpenError
 from sensors.rig import SensorRig
 from sensors.vocabulary import (
@@ -38,25 +45,11 @@ from sensors.vocabulary import (
     rotation_from_pan_tilt_roll,
 )
 
-__all__ = ["EdgeNode", "TimecodeTap"]
+__all__ = ["EdgeNode"]
 
 log = logging.getLogger(__name__)
 
 _DIAGNOSTICS_PERIOD_S = 1.0
-
-
-class TimecodeTap:
-    """Stands where a timecode driver is expected (``feed_audio``) and hands each decoded
-    timecode to ``on_timecode`` as well: the simulated stage feeds LTC audio through it."""
-
-    def __init__(self, driver: Any, on_timecode: Callable[[TimecodeSample], None]) -> None:
-        self.driver, self._on_timecode = driver, on_timecode
-
-    def feed_audio(self, samples: np.ndarray, host_ns_of_first_sample: int) -> List[TimecodeSample]:
-        decoded = self.driver.feed_audio(samples, host_ns_of_first_sample)
-        for sample in decoded:
-            self._on_timecode(sample)
-        return decoded
 
 
 class EdgeNode:
@@ -98,6 +91,7 @@ class EdgeNode:
         self.sensors: Optional[SensorRig] = None
         self.status = NodeStatus()
         self._stop = threading.Event()
+        self._master_watch = MasterClockWatch()
         self._diagnostics_thread: Optional[threading.Thread] = None
         self._camera_info_sent = False
         # The first LiDAR Onset decodes itself goes out on ros.lidar_topic (vendor ones are already on ROS).
@@ -136,11 +130,12 @@ class EdgeNode:
             "fused-frame stream", lambda: FusedFramePublisher(self._stream_endpoint, rig.stream.send_hwm)
         )
         self.sensors = self._open("sensors", lambda: SensorRig(
-            rig, on_cloud=self._on_cloud, on_telemetry=self._on_telemetry, on_frame=self._on_frame,
-            on_lidar_stamp=self._on_lidar_stamp, clock_ns=self._clock_ns).start())
+            rig, on_cloud=self._on_cloud, on_lidar_slice=self._on_lidar_slice, on_telemetry=self._on_telemetry,
+            on_frame=self._on_frame, on_lidar_stamp=self._on_lidar_stamp, on_timecode=self._on_timecode,
+            clock_ns=self._clock_ns).start())
         sync_config = self._sync_config()
         self.sync = self._open("synchronizer", lambda: Synchronizer(
-            rig, self._on_fused, clock_ns=self._clock_ns, config=sync_config).start())
+            rig, self._on_fused, clock_ns=self._clock_ns, config=sync_config, on_label=self._on_label).start())
         try:
             self._subscribe_vendor_topics()
         except SensorOpenError:
@@ -177,7 +172,8 @@ class EdgeNode:
         return None if frame is None or frame.timecode is None else str(frame.timecode)
 
     def _sync_config(self):
-        """The profile's sync settings, with the camera pipeline's own latency where unset."""
+        """The profile's sync settings, with the camera pipeline's measured latency (its GStreamer
+        latency query) where the profile sets none and the camera's clock is not locked."""
         config = self.rig.sync
         camera = self.rig.camera.name
         driver = self.sensors.get(camera).driver if self.sensors is not None else None
@@ -206,17 +202,6 @@ class EdgeNode:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- the sim feeds the camera and the LTC in-process ------------------------------------------
-
-    def camera_driver(self) -> Any:
-        return self.sensors.get(self.rig.camera.name).driver
-
-    def timecode_listener(self) -> Optional[TimecodeTap]:
-        """What the simulated stage feeds its LTC audio to (None when the camera reads no LTC)."""
-        if not self.rig.camera.ltc:
-            return None
-        return TimecodeTap(self.sensors.get("timecode").driver, self._on_timecode)
-
     # -- samples in ------------------------------------------------------------------------------
 
     def _master(self, sensor: str, sensor_ns, fallback_ns):
@@ -229,14 +214,19 @@ class EdgeNode:
         if sync is not None:
             sync.observe_clock(name, sensor_ns, host_ns)
 
-    def _on_cloud(self, name: str, cloud: PointCloud) -> None:
+    def _on_lidar_slice(self, name: str, cloud: PointCloud) -> None:
         sync = self.sync
-        if sync is None:
+        if sync is not None:
+            sync.add_cloud(name, cloud)
+
+    def _on_cloud(self, name: str, cloud: PointCloud) -> None:
+        """A whole sweep (the synchronizer had its points slice by slice): out on ROS 2."""
+        if self.sync is None:
             return
-        sync.add_cloud(name, cloud)
         if self.ros is not None and len(cloud) and name == self._published_lidar:
             point_t = self._master(name, cloud.t_ns, None)
             if point_t is not None:
+                self._tally(name, "points", "points_decoded", len(cloud))
                 self.ros.publish_cloud(cloud, int(point_t[0]), point_t)
 
     def _on_telemetry(self, name: str, sample: TelemetrySample) -> None:
@@ -250,6 +240,7 @@ class EdgeNode:
         pose = RigPose(t_ns, np.asarray(sample.position_m, dtype=float), matrix_to_quat(
             rotation_from_pan_tilt_roll(sample.pan_deg, sample.tilt_deg, sample.roll_deg)))
         if self.ros is not None:
+            self._tally(name, "samples", "samples_decoded", 1)
             self.ros.publish_pose(pose)
         if self.recorder is not None and not (self.ros is not None and self.ros.tf_available):
             self._record_tf(pose)
@@ -268,7 +259,19 @@ class EdgeNode:
         sync.add_frame(frame)
         if self.ros is not None:
             stamp = int(self._master(name, frame.exposure_mid.sensor_ns, frame.exposure_mid.host_ns))
+            self._tally(name, "frames", "frames_decoded", 1)
             self.ros.publish_image(frame, stamp)
+
+    def _tally(self, name: str, unit: str, counter: str, n: int) -> None:
+        """Count a sample handed on while a take rolls, with its driver's own running total."""
+        takes = self.takes
+        if takes is None or not takes.recording or self.sensors is None:
+            return
+        driver = self.sensors.get(name).driver
+        total = getattr(driver, counter, None)
+        if total is None:
+            total = driver.stats.decoded
+        takes.tally.saw(name, unit, int(total), n)
 
     def _on_timecode(self, sample: TimecodeSample) -> None:
         sync = self.sync
@@ -277,6 +280,11 @@ class EdgeNode:
         sync.add_timecode(sample)
         if self.ros is not None:
             self.ros.publish_timecode(sample.timecode, sample.stamp.host_ns)
+
+    def _on_label(self, check: LabelCheck) -> None:
+        """A frame's label verdict: the true label goes out (and into takes) stamped with the frame."""
+        if self.ros is not None and check.label is not None:
+            self.ros.publish_frame_timecode(check.label, check.t_ns, check.outcome.value)
 
     # -- fused frames out ------------------------------------------------------------------------
 
@@ -294,8 +302,17 @@ class EdgeNode:
         self.ros.publish_camera_info(frame.K, frame.distortion, frame.rgb.shape[1], frame.rgb.shape[0], frame.t_ns)
         self._camera_info_sent = True
 
+    def stream_consumers(self) -> Dict[str, Any]:
+        """What each stream consumer reports it lost (sequence gaps), by consumer name."""
+        stream = self.stream
+        return {} if stream is None else dict(stream.consumers())
+
     def _diagnostics_loop(self) -> None:
         while not self._stop.wait(_DIAGNOSTICS_PERIOD_S):
+            step = self._master_watch.check()
+            if step is not None and self.sync is not None:
+                log.warning("the host clock stepped by %+.3f ms: every clock model re-based", step.step_ns / 1e6)
+                self.sync.shift_master(step.step_ns)
             entries = diagnostics_entries(self)
             if self.ros is not None:
                 try:

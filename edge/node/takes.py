@@ -7,6 +7,11 @@ the middleware costs a quarter of the frame rate. Topics other nodes publish (``
 are recorded through raw subscriptions. Nothing is serialized or subscribed while no take rolls.
 ``/tf_static`` (the rig's mounts) opens every take's bag, and ``/tf`` follows the pose
 (:meth:`EdgeNode._record_tf`), so a bag always carries the rig.
+
+What the drivers decoded while the take rolled is counted independently of what was written
+(:class:`SensorTally`): for each sensor, the driver's own running count when the first and the
+last sample of the take were handed on gives what it decoded in between; ``take.json`` then says
+``decoded`` beside ``offered`` (handed to the recorder), and the bag's messages must match both.
 """
 
 from __future__ import annotations
@@ -16,7 +21,34 @@ from typing import Any, List, Optional, Tuple
 
 from edge.node.bag_tf import TF_MSGTYPE, tf_message
 
-__all__ = ["NodeTakes"]
+__all__ = ["NodeTakes", "SensorTally"]
+
+
+class SensorTally:
+    """One take's count of each sensor's samples (frames, LiDAR points, telemetry samples).
+
+    :meth:`saw` is called with the driver's running total *including* the sample being handed on
+    and the sample's size; ``decoded`` is then the driver's count from the take's first sample
+    to its last, ``offered`` what the node handed to the recorder.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict = {}
+
+    def saw(self, sensor: str, unit: str, driver_total: int, n: int = 1) -> None:
+        with self._lock:
+            entry = self._counts.get(sensor)
+            if entry is None:
+                entry = self._counts[sensor] = {"unit": unit, "base": int(driver_total) - int(n), "last": 0, "offered": 0}
+            entry["last"] = int(driver_total)
+            entry["offered"] += int(n)
+
+    def document(self) -> dict:
+        """``{sensor: {"unit", "decoded", "offered"}}`` for ``take.json``."""
+        with self._lock:
+            return {name: {"unit": e["unit"], "decoded": e["last"] - e["base"], "offered": e["offered"]}
+                    for name, e in self._counts.items()}
 
 
 def _serializer():
@@ -34,6 +66,7 @@ class NodeTakes:
         self._extra_topics = tuple(extra_topics)  # (topic, msgtype) published by other nodes
         self._subscriptions: List[Any] = []
         self._lock = threading.Lock()
+        self.tally = SensorTally()
         self._serialize = _serializer() if ros is not None else None
         self._declare_topics()
 
@@ -66,6 +99,7 @@ class NodeTakes:
     def start(self, scene: str, shot: str, take: int, tc_in: Optional[Any] = None):
         with self._lock:
             info = self.recorder.start(scene, shot, take, tc_in=tc_in)
+            self.tally = SensorTally()
             self._write_static_transforms()
             if self._ros is not None:
                 self._ros.tap = self._record_published
@@ -76,7 +110,7 @@ class NodeTakes:
     def stop(self, tc_out: Optional[Any] = None):
         with self._lock:
             self._unsubscribe()
-            return self.recorder.stop(tc_out=tc_out)
+            return self.recorder.stop(tc_out=tc_out, sensors=self.tally.document())
 
     def close(self) -> None:
         with self._lock:

@@ -189,19 +189,20 @@ class TakeRecorder:
             self._session = session
             return _info(session)
 
-    def stop(self, tc_out: Any = None) -> TakeInfo:
+    def stop(self, tc_out: Any = None, sensors: Optional[Dict[str, Any]] = None) -> TakeInfo:
         """Drain the queue, close the bag and write the final take.json; returns the finished take.
 
+        ``sensors``: per sensor, what its driver decoded during the take (``take.json`` ``sensors``).
         Raises :class:`RecorderStateError` when no take is open.
         """
         with self._lock:
             session = self._session
             if session is None:
                 raise RecorderStateError("no take is recording: start one first (onset take start ...)")
-            return self._finish(session, None if tc_out is None else str(tc_out))
+            return self._finish(session, None if tc_out is None else str(tc_out), sensors)
 
-    def _finish(self, session: TakeSession, tc_out: Optional[str]) -> TakeInfo:
-        session.stop(self._clock_ns(), tc_out)
+    def _finish(self, session: TakeSession, tc_out: Optional[str], sensors: Optional[Dict[str, Any]] = None) -> TakeInfo:
+        session.stop(self._clock_ns(), tc_out, sensors)
         self._session = None
         self._last = _info(session)
         return self._last

@@ -93,6 +93,7 @@ class TakeSession:
         self.errors: List[Dict[str, Any]] = []
         self.notes: List[str] = []
         self.extra_calibration: Dict[str, Any] = {}
+        self.sensor_counts: Dict[str, Any] = {}
         self._closing = False
         self._bag: Optional[BagWriter] = None
         self._lock_fd: Optional[int] = None
@@ -342,8 +343,13 @@ class TakeSession:
         self._write_document()
 
     # -- stop ----------------------------------------------------------------------------------
-    def stop(self, stop_ns: int, tc_out: Optional[str]) -> None:
-        """Drain the queue, close the bag, write the final take.json, release the folder."""
+    def stop(self, stop_ns: int, tc_out: Optional[str], sensors: Optional[Dict[str, Any]] = None) -> None:
+        """Drain the queue, close the bag, write the final take.json, release the folder.
+
+        ``sensors``: what each driver decoded while the take rolled and what of it was offered to
+        the take (``take.json`` ``sensors``), so a reader can check the bag holds all of it."""
+        if sensors is not None:
+            self.sensor_counts = dict(sensors)
         with self._cond:
             self._closing = True
             self._queue.append(_STOP)
@@ -389,6 +395,8 @@ class TakeSession:
         doc["dropped"] = dict(self.dropped)
         doc["notes"] = list(self.notes)
         doc["errors"] = list(self.errors)
+        if self.sensor_counts:
+            doc["sensors"] = {name: dict(counts) for name, counts in self.sensor_counts.items()}
         if self.extra_calibration:
             doc["calibration"] = dict(doc.get("calibration") or {}, **self.extra_calibration)
         return doc

@@ -95,6 +95,10 @@ class SeriesBuffer:
         hi = min(int(np.searchsorted(t, int(end_ns), side="right")) + 1, t.size)
         return t[lo:hi].copy(), self._v[self._start + lo:self._start + hi].copy()
 
+    def shift(self, step_ns: int) -> None:
+        """Move every sample by ``step_ns`` (the master clock stepped)."""
+        self._t[self._start:self._end] += int(step_ns)
+
     def first_at_or_after(self, t_ns: int) -> Optional[int]:
         """Time of the first sample at or after ``t_ns`` (None if there is none)."""
         t = self._t[self._start:self._end]
@@ -161,6 +165,14 @@ class PointBuffer:
             self._points -= self._chunks.popleft().t_ns.size
             status = Admit.OVERFLOW
         return status
+
+    def shift(self, step_ns: int) -> None:
+        """Move every point by ``step_ns`` (the master clock stepped)."""
+        step = int(step_ns)
+        self._chunks = deque(PointChunk(c.xyz_m, c.t_ns + step, c.t_min_ns + step, c.t_max_ns + step)
+                             for c in self._chunks)
+        if self.newest_ns is not None:
+            self.newest_ns += step
 
     def window(self, start_ns: int, end_ns: int) -> Tuple[np.ndarray, np.ndarray]:
         """``(xyz_m (N,3) float32, t_ns (N,) int64)`` of the points in ``[start_ns, end_ns]`` (copies)."""

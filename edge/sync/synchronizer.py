@@ -199,6 +199,26 @@ class Synchronizer:
             else:
                 feed.timing.observe(int(sensor_ns), int(host_ns))
 
+    def shift_master(self, step_ns: int) -> None:
+        """The master clock itself stepped by ``step_ns`` (an NTP/PTP correction of the host clock,
+        :class:`edge.clock.MasterClockWatch`): every clock model, buffered sample and waiting frame
+        moves with it at once, instead of each sensor's model taking it for a step of its own."""
+        step = int(step_ns)
+        with self._lock:
+            feeds = self.feeds
+            for feed in [feeds.camera, *feeds.lidars.values(), *feeds.telemetry.values()]:
+                feed.timing.shift_master(step)
+                if feed.buffer is not None:
+                    feed.buffer.shift(step)
+            feeds.timecode.timing.shift_master(step)
+            self._pending = deque(p._replace(t_ns=p.t_ns + step, deadline_ns=p.deadline_ns + step)
+                                  for p in self._pending)
+            if self._last_frame is not None:
+                self._last_frame = (self._last_frame[0], self._last_frame[1] + step)
+            if self._last_ltc_ns is not None:
+                self._last_ltc_ns += step
+            self.counters.drop("master_clock", "step")
+
     # -- fusing --------------------------------------------------------------------------------
 
     def _label(self, head: PendingFrame, now_ns: int):

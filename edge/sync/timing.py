@@ -61,6 +61,11 @@ class SensorTiming:
             return sensor_ns
         return self.model.to_master_ns(sensor_ns)
 
+    def shift_master(self, step_ns: int) -> None:
+        """The master clock stepped by ``step_ns``: re-base the model (locked stamps step with it)."""
+        if not self.locked:
+            self.model.shift_master(int(step_ns))
+
     @property
     def ready(self) -> bool:
         """True when sensor times can be mapped (locked, or the model has a fit)."""
@@ -106,6 +111,11 @@ class FrameTiming(SensorTiming):
         if self.dejitter and self.direct.observed:
             return self.direct.converged
         return super().converged
+
+    def shift_master(self, step_ns: int) -> None:
+        super().shift_master(step_ns)
+        if not self.locked:
+            self.direct.shift_master(int(step_ns))  # the schedule model maps camera time only
 
     def schedule_ns(self, frame_index: int) -> int:
         """``frame_index / fps`` in ns (nearest integer), the frame's place on the camera's clock."""

@@ -9,7 +9,6 @@ import numpy as np
 from config.models import CameraConfig, ClockConfig
 from edge.sync import FrameTiming, SensorClockConfig, SensorTiming
 from sensors.camera.sim import CameraSim
-from sensors.vocabulary import NS_PER_S
 
 EPOCH_NS = 1_767_225_600_000_000_000
 LATENCY_NS = 9_000_000
