@@ -28,6 +28,7 @@ __all__ = [
     "CameraSource",
     "IntrinsicsConfig",
     "CameraConfig",
+    "TimecodeInputConfig",
     "TimecodeConfig",
     "ShotKeyframe",
     "StageConfig",
@@ -194,20 +195,68 @@ class CameraConfig(_Model):
         return as_frame_rate(self.fps)
 
 
+class TimecodeInputConfig(_Model):
+    """Where Onset's LTC decoder reads the LTC audio from (one input per rig).
+
+    ``rtp``: RTP audio (L16 or L24, AES67 / SMPTE ST 2110-30) on UDP ``host:port``, sampled at the
+    timecode's ``sample_rate_hz`` (the RTP clock rate); ``pulse`` / ``alsa``: a sound device
+    through GStreamer ``pulsesrc`` / ``alsasrc`` (``device``, default: the system default);
+    ``wav``: a WAV file at ``path`` (PCM of any width or 32/64-bit float, first channel), played
+    in real time or read as a batch; ``none``: nothing feeds the decoder except ``feed_audio``.
+    """
+
+    kind: Literal["none", "rtp", "pulse", "alsa", "wav"] = Field("none", description="LTC source")
+    host: str = Field("127.0.0.1", description="rtp: address the UDP socket binds")
+    port: int = Field(5006, ge=0, le=65535, description="rtp: UDP port (0: any free port, for tests)")
+    encoding: Literal["L16", "L24"] = Field("L16", description="rtp: 16- or 24-bit big-endian PCM payload")
+    payload_type: int = Field(96, ge=0, le=127, description="rtp: RTP payload type to accept")
+    channels: int = Field(1, ge=1, le=64, description="rtp / wav / device: channels; LTC is read from the first")
+    reorder_packets: int = Field(4, ge=0, le=64, description="rtp: packets held to put late ones back in order")
+    device: Optional[str] = Field(None, description="pulse / alsa: device name (pulse: e.g. ltc_bus.monitor)")
+    path: Optional[str] = Field(None, description="wav: path of the WAV file")
+    realtime: bool = Field(True, description="wav: play at the file's sample rate (false: read it as fast as possible)")
+
+    @model_validator(mode="after")
+    def _has_what_it_needs(self) -> "TimecodeInputConfig":
+        if self.kind == "wav" and not self.path:
+            raise ValueError("timecode input kind wav needs a path")
+        return self
+
+
 class TimecodeConfig(_Model):
-    """The production's timecode: project rate and the LTC audio carrying it."""
+    """The production's timecode: project rate and the LTC audio carrying it.
+
+    Above 30 fps (48, 50, 59.94, 60) LTC runs at half the rate and each LTC frame labels a pair
+    of frames, so ``start`` must be a pair's first frame (an even frame number).
+    """
 
     rate: str = Field("24", description="project rate: 23.976, 24, 25, 29.97DF, 29.97, 30, 48, 50, 59.94(DF), 60")
     start: str = Field("01:00:00:00", description="timecode at the start of the sim run")
     sample_rate_hz: int = Field(48000, ge=8000, le=192000, description="LTC audio sample rate")
     clock: ClockConfig = ClockConfig()
     topic: str = "/onset/timecode"
+    input: TimecodeInputConfig = Field(default_factory=TimecodeInputConfig, description="where the LTC comes from")
+    parity_check: bool = Field(
+        True, description="drop LTC frames whose polarity-correction bit is wrong (false for generators that leave it clear)"
+    )
 
     @field_validator("rate")
     @classmethod
     def _known_rate(cls, value: str) -> str:
         parse_rate(value)
         return value
+
+    @model_validator(mode="after")
+    def _start_is_a_label(self) -> "TimecodeConfig":
+        rate = self.frame_rate
+        text = self.start.strip()
+        frames = text[-2:]
+        if rate.nominal_fps > 30 and frames.isdigit() and int(frames) % 2:
+            raise ValueError(
+                f"start {self.start!r}: at {rate.label} fps LTC labels frame pairs, so the start must be a "
+                f"pair's first (even) frame"
+            )
+        return self
 
     @property
     def frame_rate(self):
@@ -304,10 +353,12 @@ class RigConfig(_Model):
             if key in seen:
                 raise ValueError(f"{sensor.name} and {seen[key]} both use UDP {sensor.host}:{sensor.port}")
             seen[key] = sensor.name
-        if self.camera.ltc and self.timecode.frame_rate.nominal_fps > 30:
+        # Timecode: any project rate works (LTC at half rate above 30 fps labels frame pairs);
+        # an RTP timecode input must not share a UDP port with a LiDAR or FreeD feed.
+        tc_in = self.timecode.input
+        if tc_in.kind == "rtp" and tc_in.port != 0 and (tc_in.host, tc_in.port) in seen:
             raise ValueError(
-                f"timecode.rate {self.timecode.rate}: LTC carries at most 30 frame labels per second "
-                "(SMPTE 12M), so a 48/50/59.94/60 fps project reads LTC at 24/25/29.97/30; set that rate"
+                f"timecode input and {seen[(tc_in.host, tc_in.port)]} both use UDP {tc_in.host}:{tc_in.port}"
             )
         names = [s.name for s in [self.camera, *self.lidars, *self.telemetry]]
         if len(set(names)) != len(names):

@@ -1,329 +1,178 @@
-"""LTC audio in, timecodes out: a streaming biphase-mark decoder and the timecode driver.
+"""The timecode driver: LTC audio from the configured input, decoded into timecode samples.
 
-The decoder works on blocks of about four bit periods, all in numpy:
+:class:`TimecodeDriver` is a driver like the others: :meth:`~TimecodeDriver.start` opens the input
+``timecode.input`` names (:mod:`sensors.timecode.inputs`: RTP, a sound device, a WAV file, or
+none), :meth:`~TimecodeDriver.close` closes it, ``on_sample`` receives every decoded LTC frame
+as an :class:`~sensors.timecode.types.LtcReading` (a ``TimecodeSample``), and ``stats`` counts
+decoded frames and drops by reason. :meth:`~TimecodeDriver.feed_audio` feeds audio directly
+(tests, offline replay, the in-process simulated stage).
 
-1. *slice*: the DC level and amplitude are tracked per block from its mid-range and half-range
-   (biphase mark visits both levels in every bit), and a comparator with hysteresis at 30 % of
-   the amplitude turns samples into a two-level state; each change of state is an edge, placed
-   with sub-sample precision where the signal crosses its DC level;
-2. *cells*: the interval between edges is a whole bit (a ``0``), half a bit (two of them make a
-   ``1``) or neither (a glitch: counted, and the bit stream is broken there);
-3. *frames*: wherever the last 16 bits are the sync word and the 80 bits before hold no break, the
-   frame is decoded by :func:`sensors.timecode.ltc.decode_ltc_frame`.
+Each sample carries the label at the project rate (above 30 fps the first frame of the pair
+its LTC frame labels), ``stamp.sensor_ns`` = that label's instant in ns since the midnight
+label, and ``stamp.host_ns`` = the master-clock time of the LTC frame's first edge.
 
-Only edges matter to biphase mark, so the decoder ignores polarity, gain and DC offset. It never
-raises on sample values: bad frames are counted in :attr:`LtcDecoder.counters`.
+Drops, by reason (``stats.drops(reason)``): the decoder's :data:`~sensors.timecode.decoder.DROP_REASONS`
+(``bad_sync``, ``noise``, ``bad_bcd``, ``bad_label``, ``wrong_rate``, ``parity``, ``reversed``),
+the input's (``rtp_*``, ``device_*``), and two of the driver's own, from each frame's label and
+the samples elapsed since the last one (the LTC frame period is exact on the sample counter):
+
+- ``gap``: LTC frames missing (one count per frame) before a label that still follows the last;
+- ``jump``: a label that does not follow the last one (re-jam, record-run restart): it is emitted,
+  flagged ``"jump"``, and the following frames continue from it.
 """
 
 from __future__ import annotations
 
 import bisect
+import threading
 import time
-from typing import Callable, Dict, List, Optional, Tuple, Union
-
-import numpy as np
+from typing import Callable, Dict, List, Optional, Tuple
 
 from config.models import TimecodeConfig
 from sensors.stats import SensorStats
-from sensors.timecode.errors import LtcBcdError, LtcFrameError, LtcLabelError
-from sensors.timecode.ltc import LTC_FRAME_BITS, LTC_SYNC_WORD, check_ltc_rate, decode_ltc_frame
+from sensors.timecode.decoder import DROP_REASONS, DecodedLtcFrame, LtcDecoder, Samples, as_float_samples
+from sensors.timecode.inputs import make_input
+from sensors.timecode.ltc import LTC_FRAME_BITS, ltc_frames_per_label
 from sensors.timecode.smpte import add_frames, timecode_to_ns
-from sensors.vocabulary import NS_PER_S, FrameRate, Stamp, Timecode, TimecodeSample
+from sensors.timecode.types import LtcReading
+from sensors.vocabulary import NS_PER_S, Stamp, Timecode, TimecodeSample
 
-__all__ = ["LtcDecoder", "TimecodeDriver", "DecodedLtcFrame"]
-
-#: (timecode, user bits, index of the sample nearest the frame's first edge)
-DecodedLtcFrame = Tuple[Timecode, int, int]
-Samples = Union[np.ndarray, bytes, bytearray, memoryview]
-
-_BREAK = 2  # marks a hole in the bit stream; never part of a decodable frame
-_HYSTERESIS = 0.3  # of the tracked amplitude
-_LEVEL_SMOOTHING = 0.3  # per block, for DC and amplitude
-_SYNC_SLACK_BITS = 16  # bits past a frame before a missing sync word counts
+__all__ = ["TimecodeDriver", "LtcDecoder", "DecodedLtcFrame", "classify_step"]
 
 
-def _as_float_samples(samples: Samples) -> np.ndarray:
-    """Mono samples as float64 (bytes are unsigned 8-bit); TypeError/ValueError on a misuse."""
-    if isinstance(samples, (bytes, bytearray, memoryview)):
-        arr = np.frombuffer(samples, dtype=np.uint8)
-    else:
-        arr = np.asarray(samples)
-    if arr.dtype.kind not in "uif" and arr.dtype != np.bool_:
-        raise TypeError(f"LTC samples must be a numeric array or bytes, got dtype {arr.dtype}")
-    if arr.ndim > 1 and arr.size != arr.shape[0]:
-        raise ValueError(f"LTC samples must be mono (one channel), got shape {arr.shape}")
-    return arr.reshape(-1).astype(np.float64)
+def classify_step(
+    last: Optional[Tuple[Timecode, float]], tc: Timecode, start_sample: float, frame_samples: float
+) -> Tuple[str, int]:
+    """How LTC frame ``tc`` starting at ``start_sample`` follows ``last`` = (label, start sample):
+    ``("ok", 0)``, ``("gap", n)`` with ``n`` frames missing, ``("jump", 0)``, or ``("first", 0)``.
 
-
-class LtcDecoder:
-    """Streaming SMPTE 12M LTC decoder: audio samples in any chunks -> decoded frames.
-
-    ``feed`` takes the chunk and the stream index of its first sample; chunks must follow each
-    other (a jump in the index resets the bit stream and counts a ``gaps``). Results come out
-    once a frame's last bit is closed by the next frame's first edge, at most a block later.
+    ``frame_samples`` is the LTC frame period in samples; the label must advance by the frames
+    that fit in the elapsed samples (times the frames per LTC label above 30 fps).
     """
-
-    def __init__(self, rate: FrameRate, sample_rate_hz: int) -> None:
-        check_ltc_rate(rate)
-        if int(sample_rate_hz) <= 0:
-            raise ValueError(f"sample_rate_hz must be positive, got {sample_rate_hz}")
-        self.rate = rate
-        self.sample_rate_hz = int(sample_rate_hz)
-        num, den, _ = rate.value
-        self.nominal_bit_samples = self.sample_rate_hz * den / (LTC_FRAME_BITS * num)
-        self.block_samples = max(16, int(round(4 * self.nominal_bit_samples)))
-        self.counters: Dict[str, int] = dict.fromkeys(
-            ("frames", "bad_sync", "bad_bcd", "bad_label", "broken", "bit_errors", "gaps", "bad_samples"), 0
-        )
-        self._dc: Optional[float] = None
-        self._amp = 0.0
-        self._bit_samples = self.nominal_bit_samples
-        self._next_index: Optional[int] = None
-        self._reset_stream()
-
-    @property
-    def bad_frames(self) -> int:
-        """Frames lost: periods without a sync word, undecodable digits, frames cut by a glitch."""
-        c = self.counters
-        return c["bad_sync"] + c["bad_bcd"] + c["bad_label"] + c["broken"]
-
-    def _reset_stream(self) -> None:
-        self._pending: List[np.ndarray] = []
-        self._pending_n = 0
-        self._pending_first: Optional[int] = None
-        self._state = 0  # comparator: +1 / -1, 0 before the first clear level
-        self._quiet_start = False  # the stream began inside the hysteresis band
-        self._last_y = 0.0
-        self._last_edge: Optional[float] = None
-        self._half_start: Optional[float] = None
-        self._bits = np.zeros(0, dtype=np.uint8)
-        self._bit_pos = np.zeros(0, dtype=np.float64)
-        self._since_sync = 0
-
-    def feed(self, samples: Samples, first_sample_index: int) -> List[DecodedLtcFrame]:
-        """Decode a chunk; return the frames completed so far as (timecode, user_bits, start sample)."""
-        x = _as_float_samples(samples)
-        first = int(first_sample_index)
-        if self._next_index is not None and first != self._next_index:
-            self.counters["gaps"] += 1
-            self._reset_stream()
-        self._next_index = first + x.size
-        if x.size == 0:
-            return []
-        bad = ~np.isfinite(x)
-        if bad.any():
-            self.counters["bad_samples"] += int(bad.sum())
-            x[bad] = self._dc if self._dc is not None else 0.0
-        if self._pending_first is None:
-            self._pending_first = first
-        self._pending.append(x)
-        self._pending_n += x.size
-        B = self.block_samples
-        if self._pending_n < B:
-            return []
-        data = np.concatenate(self._pending)
-        usable = (data.size // B) * B
-        start = self._pending_first
-        rest = data[usable:]
-        self._pending = [rest] if rest.size else []
-        self._pending_n = rest.size
-        self._pending_first = start + usable
-        edges = self._edges(data[:usable], start)
-        bits, positions = self._cells(edges)
-        return self._frames(bits, positions)
-
-    # -- 1. slicing -----------------------------------------------------------------------------
-    def _edges(self, x: np.ndarray, first: int) -> np.ndarray:
-        B = self.block_samples
-        blocks = x.reshape(-1, B)
-        hi, lo = blocks.max(axis=1), blocks.min(axis=1)
-        dc = np.empty(blocks.shape[0])
-        amp = np.empty(blocks.shape[0])
-        for i in range(blocks.shape[0]):  # a handful of blocks per call
-            mid, half = (hi[i] + lo[i]) / 2.0, (hi[i] - lo[i]) / 2.0
-            if self._dc is None:
-                self._dc, self._amp = mid, half
-            else:
-                self._dc += _LEVEL_SMOOTHING * (mid - self._dc)
-                self._amp += _LEVEL_SMOOTHING * (half - self._amp)
-            dc[i], amp[i] = self._dc, self._amp
-        y = x - np.repeat(dc, B)
-        h = np.repeat(amp * _HYSTERESIS, B)
-        clear = np.where(y > h, 1, np.where(y < -h, -1, 0)).astype(np.int8)
-        idx = np.arange(x.size)
-        last_clear = np.maximum.accumulate(np.where(clear != 0, idx, -1))
-        state = np.where(last_clear >= 0, clear[np.maximum(last_clear, 0)], self._state).astype(np.int8)
-        before = np.concatenate(([self._state], state[:-1])).astype(np.int8)
-        change = (state != before) & (before != 0)
-        if self._state == 0:
-            nonzero = np.flatnonzero(clear)
-            if nonzero.size == 0:
-                self._quiet_start = True
-            elif nonzero[0] > 0 or self._quiet_start:
-                change[nonzero[0]] = True  # a signal rising out of the quiet band is an edge
-        at = np.flatnonzero(change)
-        y_prev = np.concatenate(([self._last_y], y[:-1]))[at]
-        y_cur = y[at]
-        slope = y_cur - y_prev
-        safe = np.where(slope == 0, 1.0, slope)
-        frac = np.where(slope == 0, 0.0, -y_prev / safe)  # where the line through the pair crosses 0
-        pos = np.clip(at - 1 + frac, at - 2, at).astype(np.float64)
-        self._state = int(state[-1])
-        self._last_y = float(y[-1])
-        return first + pos
-
-    # -- 2. bit cells ---------------------------------------------------------------------------
-    def _cells(self, edges: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        if self._last_edge is not None:
-            edges = np.concatenate(([self._last_edge], edges))
-        if edges.size == 0:
-            return np.zeros(0, dtype=np.uint8), np.zeros(0)
-        self._last_edge = float(edges[-1])
-        d = np.diff(edges)
-        starts = edges[:-1]
-        T = self._bit_samples
-        kind = np.full(d.size, _BREAK, dtype=np.int8)
-        kind[(d >= 0.25 * T) & (d < 0.75 * T)] = 1  # half cell
-        kind[(d >= 0.75 * T) & (d <= 1.5 * T)] = 0  # whole cell
-        estimates = np.concatenate((d[kind == 0], 2.0 * d[kind == 1]))
-        if estimates.size >= 8:
-            # Follow the generator's speed, within +-20 % of nominal.
-            T = 0.7 * T + 0.3 * float(np.median(estimates))
-            self._bit_samples = float(np.clip(T, 0.8 * self.nominal_bit_samples, 1.25 * self.nominal_bit_samples))
-        if self._half_start is not None:
-            kind = np.concatenate(([1], kind)).astype(np.int8)
-            starts = np.concatenate(([self._half_start], starts))
-            self._half_start = None
-        n = kind.size
-        is_half = kind == 1
-        idx = np.arange(n)
-        prev_half = np.concatenate(([False], is_half[:-1]))
-        run_first = np.maximum.accumulate(np.where(is_half & ~prev_half, idx, 0))
-        second = is_half & ((idx - run_first) % 2 == 1)  # closes a pair: one '1'
-        next_half = np.concatenate((is_half[1:], [False]))
-        unpaired = is_half & ~second & ~next_half
-        if n and unpaired[-1]:
-            self._half_start = float(starts[-1])  # its partner may come in the next chunk
-            unpaired[-1] = False
-        broken = (kind == _BREAK) | unpaired
-        self.counters["bit_errors"] += int(broken.sum())
-        emit = (kind == 0) | second | broken
-        values = np.where(kind == 0, 0, np.where(second, 1, _BREAK)).astype(np.uint8)
-        first_half = np.concatenate((starts[:1], starts[:-1]))  # a '1' starts at its first half
-        positions = np.where(second, first_half, starts)
-        return values[emit], positions[emit]
-
-    # -- 3. frames ------------------------------------------------------------------------------
-    def _frames(self, new_bits: np.ndarray, new_pos: np.ndarray) -> List[DecodedLtcFrame]:
-        bits = np.concatenate((self._bits, new_bits))
-        pos = np.concatenate((self._bit_pos, new_pos))
-        carried = self._bits.size
-        out: List[DecodedLtcFrame] = []
-        sync_ends: np.ndarray = np.zeros(0, dtype=np.int64)
-        if bits.size >= LTC_SYNC_WORD.size:
-            windows = np.lib.stride_tricks.sliding_window_view(bits, LTC_SYNC_WORD.size)
-            sync_ends = np.flatnonzero(np.all(windows == LTC_SYNC_WORD, axis=1)) + LTC_SYNC_WORD.size - 1
-            sync_ends = sync_ends[sync_ends >= carried]  # carried bits were searched already
-        real_bits = np.cumsum(bits != _BREAK)  # bits (not breaks) up to and including each index
-        counted = int(real_bits[carried - 1]) if carried else 0
-        for end in sync_ends:
-            self._count_bits(int(real_bits[end]) - counted)
-            counted = int(real_bits[end])
-            self._since_sync = 0
-            first = int(end) - (LTC_FRAME_BITS - 1)
-            if first < 0:
-                continue
-            frame_bits = bits[first : end + 1]
-            if np.any(frame_bits == _BREAK):
-                self.counters["broken"] += 1
-                continue
-            try:
-                frame = decode_ltc_frame(frame_bits, self.rate)
-            except LtcBcdError:
-                self.counters["bad_bcd"] += 1
-                continue
-            except LtcLabelError:
-                self.counters["bad_label"] += 1
-                continue
-            except LtcFrameError:
-                self.counters["bad_sync"] += 1
-                continue
-            self.counters["frames"] += 1
-            out.append((frame.timecode, frame.user_bits, int(np.floor(pos[first] + 0.5))))
-        if bits.size:
-            self._count_bits(int(real_bits[-1]) - counted)
-        keep = LTC_FRAME_BITS - 1
-        self._bits, self._bit_pos = bits[-keep:].copy(), pos[-keep:].copy()
-        return out
-
-    def _count_bits(self, n: int) -> None:
-        """Advance the bits-since-sync count; every frame's worth past the slack is a lost sync."""
-        self._since_sync += n
-        limit = LTC_FRAME_BITS + _SYNC_SLACK_BITS
-        if self._since_sync >= limit:
-            lost = (self._since_sync - limit) // LTC_FRAME_BITS + 1
-            self.counters["bad_sync"] += lost
-            self._since_sync -= lost * LTC_FRAME_BITS
+    if last is None:
+        return "first", 0
+    last_tc, last_start = last
+    elapsed = int(round((start_sample - last_start) / frame_samples))
+    if elapsed >= 1 and tc == add_frames(last_tc, elapsed * ltc_frames_per_label(tc.rate)):
+        return ("ok", 0) if elapsed == 1 else ("gap", elapsed - 1)
+    return "jump", 0
 
 
 class TimecodeDriver:
-    """Reads LTC audio into :class:`~sensors.vocabulary.TimecodeSample` and keeps the sensor's stats.
+    """Reads LTC from ``config.input`` (or :meth:`feed_audio`) into timecode samples; see the module docstring.
 
-    ``Stamp.sensor_ns`` is the frame's start in the generator's time base: frames since the
-    midnight label at the exact rate, in ns (it wraps to 0 at midnight, like the label).
-    ``Stamp.host_ns`` is the host time of the frame's first sample, from the stamp of the chunk
-    that held it plus the sample offset at the nominal sample rate.
+    ``on_sample`` is called on the input's thread (or the caller's, for :meth:`feed_audio`) with
+    each :class:`LtcReading`; an exception it raises is the caller's and propagates (an input
+    thread counts it in its receiver). ``clock_ns`` is the master clock.
     """
 
-    _DROP_REASONS = ("bad_sync", "bad_bcd", "bad_label", "broken")
+    _DROP_REASONS = DROP_REASONS
 
-    def __init__(self, config: TimecodeConfig, clock_ns: Callable[[], int] = time.time_ns) -> None:
+    def __init__(
+        self,
+        config: TimecodeConfig,
+        clock_ns: Callable[[], int] = time.time_ns,
+        on_sample: Optional[Callable[[TimecodeSample], None]] = None,
+    ) -> None:
         self.config = config
         self.rate = config.frame_rate
-        self.sample_rate_hz = int(config.sample_rate_hz)
-        self.decoder = LtcDecoder(self.rate, self.sample_rate_hz)
         self.stats = SensorStats("timecode", clock_ns=clock_ns)
         self.last_user_bits: Optional[int] = None
-        self._last_tc: Optional[Timecode] = None
+        self._on_sample = on_sample
+        self._clock_ns = clock_ns
+        self._lock = threading.Lock()
+        self.input = None
+        self._set_sample_rate(int(config.sample_rate_hz))
         self._next_index = 0
+
+    def _set_sample_rate(self, sample_rate_hz: int) -> None:
+        self.sample_rate_hz = int(sample_rate_hz)
+        self.decoder = LtcDecoder(self.rate, self.sample_rate_hz, parity_check=self.config.parity_check)
+        self.frame_samples = self.decoder.nominal_bit_samples * LTC_FRAME_BITS
+        self._last: Optional[Tuple[Timecode, float]] = None
         self._anchor_index: List[int] = []
         self._anchor_host: List[int] = []
-        self._reported = dict.fromkeys(self._DROP_REASONS, 0)
+        self._reported: Dict[str, int] = dict.fromkeys(DROP_REASONS, 0)
         # Chunk stamps older than this many samples are never looked up again.
-        self._anchor_keep = 4 * int(self.decoder.nominal_bit_samples * LTC_FRAME_BITS) + 4 * self.decoder.block_samples
+        self._anchor_keep = 4 * int(self.frame_samples) + 4 * self.decoder.block_samples
 
+    # -- the input ----------------------------------------------------------------------------
+    def start(self) -> "TimecodeDriver":
+        """Open the configured input (nothing for ``none``); a second call does nothing."""
+        if self.input is None:
+            source = make_input(self.config, self._feed, self.stats, self._clock_ns)
+            if source is not None:
+                rate = int(getattr(source, "sample_rate_hz", self.sample_rate_hz))
+                if rate != self.sample_rate_hz:  # a WAV file says its own rate
+                    with self._lock:
+                        self._set_sample_rate(rate)
+                self.input = source.start()
+        return self
+
+    def close(self) -> None:
+        """Close the input; safe to call twice."""
+        source, self.input = self.input, None
+        if source is not None:
+            source.close()
+
+    def __enter__(self) -> "TimecodeDriver":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- decoding -----------------------------------------------------------------------------
     def feed_audio(self, samples: Samples, host_ns_of_first_sample: int) -> List[TimecodeSample]:
-        """Decode a chunk of LTC audio whose first sample was captured at host time ``host_ns_of_first_sample``."""
+        """Decode a chunk of LTC audio that follows the previous one and whose first sample was
+        taken at master time ``host_ns_of_first_sample``; returns the frames it completed."""
         self.stats.record_received()
-        first = self._next_index
-        x = _as_float_samples(samples)
-        self._next_index += x.size
-        self._anchor_index.append(first)
-        self._anchor_host.append(int(host_ns_of_first_sample))
-        decoded = self.decoder.feed(x, first)
+        x = as_float_samples(samples)
+        with self._lock:
+            first = self._next_index
+        return self._feed(x, first, host_ns_of_first_sample)
+
+    def _feed(self, samples: Samples, first_index: int, host_ns_of_first_sample: int) -> List[TimecodeSample]:
+        """Decode samples starting at ``first_index`` of the input's sample counter."""
+        x = as_float_samples(samples)
         out: List[TimecodeSample] = []
-        for tc, user_bits, start in decoded:
-            host_ns = self._host_ns_at(start)
-            if self._last_tc is not None and tc != add_frames(self._last_tc, 1):
-                self.stats.record_drop("tc_jump")
-            self._last_tc = tc
-            self.last_user_bits = user_bits
-            stamp = Stamp(sensor_ns=timecode_to_ns(tc), host_ns=host_ns)
-            self.stats.record_sample(stamp.sensor_ns, stamp.host_ns)
-            out.append(TimecodeSample(timecode=tc, stamp=stamp))
-        for reason in self._DROP_REASONS:
-            delta = self.decoder.counters[reason] - self._reported[reason]
-            if delta > 0:
-                self.stats.record_drop(reason, delta)
-                self._reported[reason] += delta
-        self._prune_anchors()
+        with self._lock:
+            self._next_index = int(first_index) + x.size
+            self._anchor_index.append(int(first_index))
+            self._anchor_host.append(int(host_ns_of_first_sample))
+            for tc, user_bits, start in self.decoder.feed(x, int(first_index)):
+                out.append(self._reading(tc, user_bits, start))
+            for reason in DROP_REASONS:
+                delta = self.decoder.counters[reason] - self._reported[reason]
+                if delta > 0:
+                    self.stats.record_drop(reason, delta)
+                    self._reported[reason] += delta
+            self._prune_anchors()
+        if self._on_sample is not None:
+            for sample in out:
+                self._on_sample(sample)
         return out
+
+    def _reading(self, tc: Timecode, user_bits: int, start: int) -> LtcReading:
+        kind, missing = classify_step(self._last, tc, float(start), self.frame_samples)
+        flags: Tuple[str, ...] = ()
+        if kind == "gap":
+            self.stats.record_drop("gap", missing)
+            flags = ("gap",)
+        elif kind == "jump":
+            self.stats.record_drop("jump")
+            flags = ("jump",)
+        self._last = (tc, float(start))
+        self.last_user_bits = user_bits
+        stamp = Stamp(sensor_ns=timecode_to_ns(tc), host_ns=self._host_ns_at(start))
+        self.stats.record_sample(stamp.sensor_ns, stamp.host_ns)
+        return LtcReading(timecode=tc, stamp=stamp, user_bits=user_bits, flags=flags)
 
     def _host_ns_at(self, sample_index: int) -> int:
         i = bisect.bisect_right(self._anchor_index, sample_index) - 1
         i = max(i, 0)
         offset = sample_index - self._anchor_index[i]
-        return self._anchor_host[i] + (2 * offset * NS_PER_S + self.sample_rate_hz) // (2 * self.sample_rate_hz)
+        rate = self.sample_rate_hz
+        return self._anchor_host[i] + (2 * offset * NS_PER_S + rate) // (2 * rate)
 
     def _prune_anchors(self) -> None:
         if len(self._anchor_index) < 64:

@@ -26,6 +26,10 @@ __all__ = [
     "LtcSyncError",
     "LtcBcdError",
     "LtcLabelError",
+    "LtcWrongRateError",
+    "TimecodeInputError",
+    "WavFormatError",
+    "RtpPacketError",
 ]
 
 
@@ -62,13 +66,13 @@ class LtcError(TimecodeError):
 
 
 class LtcRateError(LtcError, ValueError):
-    """A frame rate that 80-bit LTC cannot carry as one label per LTC frame (above 30 fps)."""
+    """A frame rate that LTC cannot carry, neither one label per frame nor at half rate."""
 
     def __init__(self, rate: FrameRate) -> None:
         self.rate = rate
         super().__init__(
-            f"LTC carries one label per frame only up to 30 fps (frame tens has 2 bits); "
-            f"{rate.label} fps is not supported by the LTC codec: feed LTC at the half rate instead"
+            f"LTC carries one label per frame up to 30 fps and frame pairs at half rate above; "
+            f"{rate.label} fps has no LTC rate"
         )
 
 
@@ -98,3 +102,33 @@ class LtcLabelError(LtcFrameError):
     def __init__(self, reason: str, label: Optional[str] = None) -> None:
         self.reason, self.label = reason, label
         super().__init__(f"LTC frame {label or ''} is impossible: {reason}".replace("  ", " "))
+
+
+class LtcWrongRateError(LtcLabelError):
+    """A label that belongs to another rate: a frame number the LTC rate never reaches, or a
+    drop-frame flag that disagrees with the project rate."""
+
+
+class TimecodeInputError(TimecodeError):
+    """A timecode input (RTP socket, sound device, WAV file) that cannot be opened; says which."""
+
+    def __init__(self, kind: str, where: str, reason: str) -> None:
+        self.kind, self.where, self.reason = kind, where, reason
+        super().__init__(f"timecode input {kind} {where}: {reason}")
+
+
+class WavFormatError(TimecodeError, DecodeError):
+    """A WAV file that is not RIFF/WAVE PCM (or float) audio Onset can read; says what was found."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"WAV file {path}: {reason}")
+
+
+class RtpPacketError(TimecodeError, DecodeError):
+    """A datagram that is not an RTP audio packet of the configured format; ``reason`` is the drop
+    reason counted (``rtp_short``, ``rtp_version``, ``rtp_payload_type``, ``rtp_payload``)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason, self.detail = reason, detail
+        super().__init__(f"RTP packet dropped ({reason}): {detail}")

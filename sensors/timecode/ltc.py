@@ -34,8 +34,15 @@ The polarity-correction (biphase mark phase correction) bit is set so the whole 
 holds an even number of ones, hence of zeros: biphase mark makes one transition per bit plus one
 per ``1``, so every frame then starts on the same signal polarity. This is the layout libltc
 uses (``LTCFrame`` and ``ltc_frame_set_parity``). The 23.976 and 29.97 rates use the 30/24
-family layout; 29.97 DF sets bit 10. Rates above 30 fps do not fit one label per LTC frame (the
-frame-tens field has two bits) and raise :class:`LtcRateError`.
+family layout; 29.97 DF sets bit 10.
+
+High-rate projects (48, 50, 59.94 DF/NDF, 60 fps): the frame-tens field has two bits, so LTC runs at
+half the project rate (24, 25, 29.97 DF/NDF, 30; :func:`ltc_rate`) and each LTC frame labels a pair
+of video frames, as SMPTE ST 12-1 and cameras do. The LTC frame carries the pair's label at the half
+rate; the project label is the first frame of the pair: project frame number = 2 x LTC frame number
+(drop-frame stays exact: 29.97 DF drops LTC frames 0-1, i.e. project frames 0-3 at 59.94 DF).
+:func:`encode_ltc_bits` and :func:`decode_ltc_frame` take and return labels at the project rate;
+encoding the second frame of a pair raises :class:`LtcLabelError` (no LTC frame starts there).
 """
 
 from __future__ import annotations
@@ -44,7 +51,14 @@ from typing import Tuple
 
 import numpy as np
 
-from sensors.timecode.errors import LtcBcdError, LtcFrameError, LtcLabelError, LtcRateError, LtcSyncError
+from sensors.timecode.errors import (
+    LtcBcdError,
+    LtcFrameError,
+    LtcLabelError,
+    LtcRateError,
+    LtcSyncError,
+    LtcWrongRateError,
+)
 from sensors.timecode.types import LtcFrame
 from sensors.vocabulary import FrameRate, Timecode
 
@@ -56,6 +70,11 @@ __all__ = [
     "decode_ltc_frame",
     "ltc_polarity_bit",
     "check_ltc_rate",
+    "ltc_rate",
+    "ltc_frames_per_label",
+    "to_ltc_label",
+    "from_ltc_label",
+    "parity_ok",
 ]
 
 LTC_FRAME_BITS = 80
@@ -83,19 +102,67 @@ _POLARITY_30 = 27
 _POLARITY_25 = 59
 
 
-def check_ltc_rate(rate: FrameRate) -> None:
-    """Raise :class:`LtcRateError` unless one LTC frame can carry one label at ``rate``."""
-    if rate.nominal_fps > 30:
+_HALF_RATE = {
+    FrameRate.FPS_48: FrameRate.FPS_24,
+    FrameRate.FPS_50: FrameRate.FPS_25,
+    FrameRate.FPS_59_94_NDF: FrameRate.FPS_29_97_NDF,
+    FrameRate.FPS_59_94_DF: FrameRate.FPS_29_97_DF,
+    FrameRate.FPS_60: FrameRate.FPS_30,
+}
+
+
+def ltc_rate(rate: FrameRate) -> FrameRate:
+    """The rate LTC runs at for project rate ``rate``: the rate itself up to 30 fps, half above."""
+    if rate.nominal_fps <= 30:
+        return rate
+    half = _HALF_RATE.get(rate)
+    if half is None:  # pragma: no cover - every FrameRate above 30 has a half rate
         raise LtcRateError(rate)
+    return half
+
+
+def ltc_frames_per_label(rate: FrameRate) -> int:
+    """Project frames labelled by one LTC frame: 1 up to 30 fps, 2 (a frame pair) above."""
+    return 1 if rate.nominal_fps <= 30 else 2
+
+
+def check_ltc_rate(rate: FrameRate) -> FrameRate:
+    """The LTC rate carrying project rate ``rate`` (:func:`ltc_rate`); :class:`LtcRateError` if none."""
+    return ltc_rate(rate)
+
+
+def to_ltc_label(tc: Timecode) -> Timecode:
+    """The label the LTC frame carries for project label ``tc`` (at the LTC rate).
+
+    Above 30 fps ``tc`` must be the first frame of a pair (an even frame number); the second
+    frame of a pair has no LTC frame of its own and raises :class:`LtcLabelError`.
+    """
+    n = ltc_frames_per_label(tc.rate)
+    if n == 1:
+        return tc
+    if tc.frames % n:
+        raise LtcLabelError(f"at {tc.rate.label} fps LTC labels frame pairs; {tc} is a pair's second frame", str(tc))
+    return Timecode(tc.hours, tc.minutes, tc.seconds, tc.frames // n, ltc_rate(tc.rate))
+
+
+def from_ltc_label(ltc_tc: Timecode, rate: FrameRate) -> Timecode:
+    """Project label (at ``rate``) of the first frame labelled by LTC label ``ltc_tc``."""
+    n = ltc_frames_per_label(rate)
+    return Timecode(ltc_tc.hours, ltc_tc.minutes, ltc_tc.seconds, ltc_tc.frames * n, rate)
 
 
 def ltc_polarity_bit(rate: FrameRate) -> int:
-    """Index of the polarity-correction bit: 59 at 25 fps, 27 in the 24/30 family."""
-    return _POLARITY_25 if rate.nominal_fps == 25 else _POLARITY_30
+    """Index of the polarity-correction bit: 59 in the 25 fps family (25, 50), 27 in the 24/30 family."""
+    return _POLARITY_25 if ltc_rate(rate).nominal_fps == 25 else _POLARITY_30
+
+
+def parity_ok(bits: np.ndarray) -> bool:
+    """True when the 80 bits hold an even number of ones (the polarity-correction bit is set right)."""
+    return int(np.asarray(bits).sum()) % 2 == 0
 
 
 def _flag_bits(rate: FrameRate) -> Tuple[int, int, int]:
-    return _BGF_25 if rate.nominal_fps == 25 else _BGF_30
+    return _BGF_25 if ltc_rate(rate).nominal_fps == 25 else _BGF_30
 
 
 def _put(bits: np.ndarray, first: int, width: int, value: int) -> None:
@@ -113,9 +180,11 @@ def encode_ltc_bits(
     """The 80 bits (uint8 0/1, transmission order) of the LTC frame carrying ``tc``.
 
     ``user_bits`` is the 32-bit value of the eight user groups (group 1 in the lowest nibble);
-    ``binary_group_flags`` packs BGF0..BGF2 in its bits 0..2.
+    ``binary_group_flags`` packs BGF0..BGF2 in its bits 0..2. Above 30 fps ``tc`` is the first
+    frame of a pair and the bits carry its LTC label (see the module docstring).
     """
-    check_ltc_rate(tc.rate)
+    project_rate = tc.rate
+    tc = to_ltc_label(tc)
     if not 0 <= int(user_bits) < 1 << 32:
         raise ValueError(f"user_bits {user_bits!r} does not fit the 32 LTC user bits")
     if not 0 <= int(binary_group_flags) < 8:
@@ -131,22 +200,24 @@ def encode_ltc_bits(
         _put(bits, first, 4, (int(user_bits) >> (4 * group)) & 0xF)
     bits[_DROP_FRAME_BIT] = 1 if tc.rate.drop_frame else 0
     bits[_COLOUR_FRAME_BIT] = 1 if colour_frame else 0
-    for flag, position in enumerate(_flag_bits(tc.rate)):
+    for flag, position in enumerate(_flag_bits(project_rate)):
         bits[position] = (int(binary_group_flags) >> flag) & 1
     bits[64:80] = LTC_SYNC_WORD
-    polarity = ltc_polarity_bit(tc.rate)
+    polarity = ltc_polarity_bit(project_rate)
     bits[polarity] = 0
     bits[polarity] = int(bits.sum()) & 1  # make the count of ones (and of zeros) even
     return bits
 
 
 def decode_ltc_frame(bits: np.ndarray, rate: FrameRate) -> LtcFrame:
-    """Decode 80 LTC bits (transmission order) at ``rate``; raise a :class:`LtcFrameError` subclass
-    on a wrong shape, a missing sync word, a non-decimal digit or an impossible label.
-
-    The polarity bit is not checked: generators that leave it clear are common and harmless.
+    """Decode 80 LTC bits (transmission order) for project rate ``rate``; raise a
+    :class:`LtcFrameError` subclass on a wrong shape, a missing sync word, a non-decimal digit or
+    an impossible label (:class:`LtcWrongRateError` when the frame number or the drop-frame flag
+    does not fit the rate). The returned label is at the project rate (a pair's first frame above
+    30 fps). The polarity bit is not checked here (:func:`parity_ok` does that): generators that
+    leave it clear exist.
     """
-    check_ltc_rate(rate)
+    carrier = ltc_rate(rate)
     arr = np.asarray(bits)
     if arr.shape != (LTC_FRAME_BITS,):
         raise LtcFrameError(f"an LTC frame is {LTC_FRAME_BITS} bits, got an array of shape {arr.shape}")
@@ -168,9 +239,13 @@ def decode_ltc_frame(bits: np.ndarray, rate: FrameRate) -> LtcFrame:
     label = f"{hours:02d}:{minutes:02d}:{seconds:02d}{';' if arr[_DROP_FRAME_BIT] else ':'}{frames:02d}"
     if bool(arr[_DROP_FRAME_BIT]) != rate.drop_frame:
         state = "set" if arr[_DROP_FRAME_BIT] else "clear"
-        raise LtcLabelError(f"drop-frame flag is {state} but the project rate is {rate.label}", label)
+        raise LtcWrongRateError(f"drop-frame flag is {state} but the project rate is {rate.label}", label)
+    if frames >= carrier.nominal_fps:
+        raise LtcWrongRateError(
+            f"frame {frames} does not exist in LTC at {carrier.label} fps (project rate {rate.label})", label
+        )
     try:
-        tc = Timecode(hours, minutes, seconds, frames, rate)
+        tc = from_ltc_label(Timecode(hours, minutes, seconds, frames, carrier), rate)
     except ValueError as err:
         raise LtcLabelError(str(err), label) from err
     user = sum(_get(arr, first, 4) << (4 * group) for group, first in enumerate(_USER_GROUP_BITS))

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Tuple
 
-from sensors.vocabulary import Timecode
+from sensors.vocabulary import Timecode, TimecodeSample
 
-__all__ = ["LtcFrame"]
+__all__ = ["LtcFrame", "LtcReading"]
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,15 @@ class LtcFrame:
     user_bits: int = 0
     colour_frame: bool = False
     binary_group_flags: int = 0
+
+
+@dataclass(frozen=True)
+class LtcReading(TimecodeSample):
+    """A :class:`~sensors.vocabulary.TimecodeSample` as the LTC driver decoded it, with what it knows
+    beyond the label: the frame's ``user_bits`` and ``flags`` naming what was unusual about it
+    (``"gap"``: LTC frames were missing before it; ``"jump"``: its label does not follow the last
+    one, e.g. a re-jam or record-run timecode restarting). Consumers that only know
+    ``TimecodeSample`` read it as one."""
+
+    user_bits: int = 0
+    flags: Tuple[str, ...] = ()

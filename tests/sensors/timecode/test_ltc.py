@@ -14,14 +14,16 @@ from sensors.timecode import (
     LtcFrame,
     LtcFrameError,
     LtcLabelError,
-    LtcRateError,
     LtcSyncError,
+    LtcWrongRateError,
     add_frames,
     decode_ltc_bits,
     decode_ltc_frame,
     encode_ltc_bits,
     frames_per_day,
     frames_to_timecode,
+    ltc_frames_per_label,
+    ltc_rate,
     parse_timecode,
 )
 from sensors.vocabulary import FrameRate, Timecode
@@ -127,12 +129,26 @@ def test_bad_frames_raise_narrow_errors() -> None:
     assert issubclass(LtcFrameError, DecodeError)
 
 
-def test_rates_above_30_are_refused() -> None:
-    for rate in (FrameRate.FPS_48, FrameRate.FPS_50, FrameRate.FPS_59_94_DF, FrameRate.FPS_60):
-        with pytest.raises(LtcRateError, match="up to 30 fps"):
-            encode_ltc_bits(Timecode(0, 0, 0, 0, rate))
-        with pytest.raises(LtcRateError):
-            decode_ltc_bits(np.zeros(80, dtype=np.uint8), rate)
+@pytest.mark.parametrize("rate", [r for r in FrameRate if r.nominal_fps > 30], ids=lambda r: r.label)
+def test_high_rates_ride_half_rate_ltc(rate: FrameRate) -> None:
+    half = ltc_rate(rate)
+    assert half.fps == rate.fps / 2 and half.drop_frame == rate.drop_frame and ltc_frames_per_label(rate) == 2
+    tc = parse_timecode("00:00:59;58", rate) if rate.drop_frame else add_frames(Timecode(0, 0, 0, 0, rate), -2)
+    bits = encode_ltc_bits(tc, user_bits=0x12345678)
+    # On the wire: the pair's label at the half rate, in the half rate's layout.
+    assert field(bits, 0, 4) + 10 * field(bits, 8, 2) == tc.frames // 2
+    assert np.array_equal(bits, encode_ltc_bits(Timecode(tc.hours, tc.minutes, tc.seconds, tc.frames // 2, half), 0x12345678))
+    assert decode_ltc_frame(bits, rate).timecode == tc
+    with pytest.raises(LtcLabelError, match="second frame"):
+        encode_ltc_bits(add_frames(tc, 1))
+    # A frame number the half rate never reaches belongs to another rate.
+    too_high = encode_ltc_bits(Timecode(0, 0, 0, 0, half))
+    too_high[8:10] = [1, 1]  # frame tens 3: frame 30, two more ones keep the count even
+    with pytest.raises(LtcWrongRateError):
+        decode_ltc_frame(too_high, rate)
+
+
+def test_user_bits_must_fit() -> None:
     with pytest.raises(ValueError, match="user bits"):
         encode_ltc_bits(Timecode(0, 0, 0, 0, FrameRate.FPS_24), user_bits=1 << 32)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from config.models import ClockConfig, TimecodeConfig
-from sensors.timecode import LtcRateError, LtcSim, add_frames, ltc_audio_for_frames, parse_timecode, render_ltc_samples
+from sensors.timecode import LtcSim, add_frames, ltc_audio_for_frames, parse_timecode, render_ltc_samples
 from sensors.vocabulary import NS_PER_S, FrameRate
 from tests.sensors.timecode import _libltc
 
@@ -119,6 +119,34 @@ def test_generator_drift_shows_in_sample_master_ns() -> None:
     assert str(tc) == "01:01:40:00" and abs(m - sim.sample_master_ns(48000 * 100)) <= 1
 
 
-def test_rates_above_30_are_refused() -> None:
-    with pytest.raises(LtcRateError):
-        make_sim("50", "00:00:00:00")
+@pytest.mark.parametrize(
+    "rate,start", [("48", "00:59:59:00"), ("50", "23:59:59:00"), ("59.94DF", "00:00:58;00"), ("60", "23:59:59:00")]
+)
+def test_high_rate_sim_is_half_rate_ltc_that_libltc_reads(rate: str, start: str) -> None:
+    sim = make_sim(rate, start)
+    assert sim.ltc_rate.fps == sim.rate.fps / 2
+    audio = sim.read(48000 * 5 // 2)
+    frames = _libltc.libltc_decode(audio, sim.ltc_rate, sim.sample_rate_hz)
+    assert len(frames) >= 55
+    k0 = round(Fraction(frames[1][1]) * sim.ltc_rate.fps / sim.sample_rate_hz) - 1
+    for j, (tc, off_start, _) in enumerate(frames):
+        k = k0 + j
+        pair = sim.timecode_of_frame(k)  # the first frame of the pair LTC frame k labels
+        assert pair.frames % 2 == 0 and (tc.hours, tc.minutes, tc.seconds, tc.frames * 2) == (
+            pair.hours, pair.minutes, pair.seconds, pair.frames), (k, str(tc))
+        if j:
+            assert abs(off_start - float(sim.frame_start_sample(k))) <= 2
+    # Ground truth is at the project rate: the second half of an LTC frame is the pair's second frame.
+    k = k0 + 5
+    second_half = sim.sample_master_ns(int(sim.frame_start_sample(k) + sim.frame_start_sample(1) * 3 / 4))
+    assert sim.timecode_at(second_half)[0] == add_frames(sim.timecode_of_frame(k), 1)
+    seen = {str(sim.timecode_of_frame(k0 + j)) for j in range(len(frames))}
+    if sim.rate.drop_frame:
+        assert {"00:00:59;58", "00:01:00;04"} <= seen and not {"00:01:00;00", "00:01:00;02"} & seen
+    else:
+        assert any(label.startswith(("00:00:00", "01:00:00")) for label in seen)
+
+
+def test_high_rate_start_must_open_a_pair() -> None:
+    with pytest.raises(ValueError, match="frame pairs"):
+        TimecodeConfig(rate="50", start="00:00:00:01")
