@@ -7,6 +7,8 @@
   profile's lens calibration.
 - ``driver``: ``FreedDriver`` receives datagrams, decodes them into
   :class:`sensors.vocabulary.TelemetrySample` and counts every drop.
+- ``schedule``: ``ArrivalSchedule`` gives a device without a packet counter a device time, by
+  placing each arrival on the device's nominal tick schedule.
 - ``sim``: ``FreedSim`` emits the rig's true pose as D1 packets on a drifting clock;
   ``FreedSender`` plays it over UDP in real time. Imported on first use: the simulated stage's
   package is not needed to read a real tracking system.
@@ -34,10 +36,15 @@ from sensors.telemetry.freed import (
     telemetry_from_pose,
 )
 from sensors.telemetry.lens import lens_from_raw, raw_from_lens
+from sensors.telemetry.schedule import ArrivalSchedule, Placement, TickSchedule, fit_schedule
 from sensors.telemetry.types import FreedD1, FreedSimPacket
 
 __all__ = [
     "FreedDriver",
+    "ArrivalSchedule",
+    "TickSchedule",
+    "Placement",
+    "fit_schedule",
     "FreedSim",
     "FreedSender",
     "FreedD1",

@@ -15,9 +15,16 @@ reordered when it arrives. A jump that the host clock says the sender cannot hav
 (backwards beyond the window, or further forward than the elapsed time allows) is a sender
 restart: the count continues from the host-time estimate and ``counter_resets`` goes up.
 
-With ``spare_is_counter=False`` (a real device that uses the spare bytes otherwise) nothing is
-inferred from them: ``counter`` is None, ``stamp.sensor_ns`` is None (FreeD carries no time of
-its own) and no gap or reorder counting happens.
+With ``spare_is_counter=False`` (the default: a real device, whose spare bytes are constant or
+carry something else) nothing is inferred from them and ``counter`` is None. FreeD carries no
+time of its own, so the sample is stamped by its host arrival placed on the device's nominal
+``rate_hz`` schedule (:class:`sensors.telemetry.schedule.ArrivalSchedule`): ``sensor_ns`` is the
+nearest tick of a schedule fitted to the arrivals times the period, in ns since the first packet,
+so a clock model downstream fits the device's rate and removes the arrival jitter. Ticks that
+no packet landed on are counted ``"lost"``. This assumes a device sending on a steady clock;
+arrivals far off the schedule are taken at arrival (``sensor_ns`` = the arrival read on the
+schedule, unrounded) and counted in ``off_schedule``, and a schedule that no longer fits the
+arrivals is re-anchored (``schedule_relocks``). No packet is ever dropped as reordered.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from sensors.telemetry.freed import (
     rig_pose,
 )
 from sensors.telemetry.lens import lens_from_raw
+from sensors.telemetry.schedule import ArrivalSchedule
 from sensors.udp import UdpReceiver
 from sensors.vocabulary import NS_PER_S, RigPose, Stamp, TelemetrySample
 
@@ -53,7 +61,7 @@ class FreedDriver:
     The socket is bound by :meth:`start` (a held port raises ``PortInUseError`` naming it), so a
     driver used only through :meth:`decode_datagram` binds nothing. ``clock_ns`` is the master
     clock that stamps arrivals. ``spare_is_counter``: the spare bytes carry Onset's packet counter
-    (see the module docstring). ``reorder_window``: how many packets late a packet may be and still
+    (see the module docstring; None: as ``config.spare_is_counter`` says). ``reorder_window``: how many packets late a packet may be and still
     count as reordered rather than a sender restart (default: one second of packets, at least 16).
     """
 
@@ -62,11 +70,12 @@ class FreedDriver:
         config: TelemetryConfig,
         on_sample: Optional[Callable[[TelemetrySample], None]] = None,
         clock_ns: Callable[[], int] = time.time_ns,
-        spare_is_counter: bool = True,
+        spare_is_counter: Optional[bool] = None,
         reorder_window: Optional[int] = None,
     ) -> None:
         self.config = config
-        self.spare_is_counter = spare_is_counter
+        self.spare_is_counter = bool(config.spare_is_counter if spare_is_counter is None else spare_is_counter)
+        self._schedule = ArrivalSchedule(config.rate_hz)
         self.stats = SensorStats(config.name, clock_ns=clock_ns)
         self.counter_resets = 0
         self.last_error: Optional[FreedDecodeError] = None
@@ -139,7 +148,11 @@ class FreedDriver:
                 counter: Optional[int] = packet.spare
                 sensor_ns: Optional[int] = round((count - self._first_count) * self._period_ns)
             else:
-                counter = sensor_ns = None
+                counter = None
+                placed = self._schedule.place(int(host_ns))
+                if placed.lost > 0:
+                    self.stats.record_drop("lost", placed.lost)
+                sensor_ns = placed.sensor_ns
             pan, tilt, roll = onset_angles_from_freed(packet.pan_deg, packet.tilt_deg, packet.roll_deg)
             sample = TelemetrySample(
                 camera_id=packet.camera_id,
@@ -149,8 +162,7 @@ class FreedDriver:
                 position_m=position_m_from_freed(packet),
                 zoom_raw=packet.zoom_raw,
                 focus_raw=packet.focus_raw,
-                # Stamp's sensor_ns is None when the sender gives no clock (documented above).
-                stamp=Stamp(sensor_ns=sensor_ns, host_ns=int(host_ns)),  # type: ignore[arg-type]
+                stamp=Stamp(sensor_ns=sensor_ns, host_ns=int(host_ns)),
                 lens=lens_from_raw(packet.zoom_raw, packet.focus_raw, self.config.lens),
                 counter=counter,
             )
@@ -181,6 +193,16 @@ class FreedDriver:
             count = self._last_count + max(1, round(elapsed_packets))
         self._last_count, self._last_counter, self._last_host_ns = count, counter, host_ns
         return count
+
+    @property
+    def off_schedule(self) -> int:
+        """Samples of a counter-less device taken at arrival because they were far off its schedule."""
+        return self._schedule.off_schedule
+
+    @property
+    def schedule_relocks(self) -> int:
+        """Times the counter-less schedule was re-anchored (a host clock step, a restarted device)."""
+        return self._schedule.relocks
 
     # -- poses -----------------------------------------------------------------------------
     @staticmethod

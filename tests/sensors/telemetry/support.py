@@ -35,13 +35,15 @@ def property_settings(**changes) -> settings:
 
 
 def sim_stage_config(**changes) -> TelemetryConfig:
-    """The default profile's FreeD feed (100 Hz, 50 ppm drift, 0.2 ms jitter), with changes."""
+    """The default profile's FreeD feed (100 Hz, 50 ppm drift, 0.2 ms jitter, a packet counter in
+    the spare bytes), with changes."""
     base = dict(
         name="freed",
         host="127.0.0.1",
         port=40000,
         rate_hz=100.0,
         camera_id=1,
+        spare_is_counter=True,
         clock=ClockConfig(offset_ns=800_000, drift_ppm=50.0, jitter_ns=200_000),
         lens=LensCalibrationConfig(),
     )

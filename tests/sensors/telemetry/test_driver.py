@@ -117,9 +117,18 @@ def test_a_long_outage_counts_its_lost_packets(telemetry_config):
 def test_spare_that_is_not_a_counter_is_ignored(telemetry_config):
     driver = FreedDriver(telemetry_config, spare_is_counter=False)
     samples = _feed(driver, [0xBEEF, 0xBEEF, 3, 60000])
-    assert all(s.counter is None and s.stamp.sensor_ns is None for s in samples)
+    assert all(s.counter is None for s in samples)
+    # Stamped on the device's schedule by arrival (tests/sensors/telemetry/test_schedule.py), not by the spare bytes.
+    assert [s.stamp.sensor_ns for s in samples] == [i * PERIOD_NS for i in range(4)]
     snap = driver.stats.snapshot()
-    assert (snap.decoded, snap.dropped, snap.clock) == (4, 0, None)
+    assert (snap.decoded, snap.dropped) == (4, 0)
+
+
+def test_the_counter_follows_the_config_unless_told(telemetry_config):
+    assert FreedDriver(telemetry_config).spare_is_counter is True
+    real = telemetry_config.model_copy(update={"spare_is_counter": False})
+    assert FreedDriver(real).spare_is_counter is False
+    assert FreedDriver(real, spare_is_counter=True).spare_is_counter is True
 
 
 def _datagrams():
