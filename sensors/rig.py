@@ -67,12 +67,14 @@ class SensorRig:
         clock_ns: Callable[[], int] = time.time_ns,
         on_lidar_stamp: Optional[Callable] = None,
         on_lidar_slice: Optional[Callable] = None,
+        on_timecode: Optional[Callable] = None,
     ) -> None:
         self.rig = rig
         self._include_camera = include_camera
         self._on_cloud, self._on_telemetry, self._on_frame = on_cloud, on_telemetry, on_frame
         self._on_lidar_stamp = on_lidar_stamp
         self._on_lidar_slice = on_lidar_slice
+        self._on_timecode = on_timecode  # on_timecode(name, TimecodeSample) per decoded LTC frame
         self._clock_ns = clock_ns
         self.handles: List[DriverHandle] = []
 
@@ -101,9 +103,16 @@ class SensorRig:
             out.append((cam.name, "camera", float(cam.frame_rate.fps),
                         lambda: CameraDriver(cam, self.rig.timecode, on_frame=_named(cam.name, self._on_frame),
                                                  clock_ns=self._clock_ns)))
-            if cam.ltc:
-                out.append(("timecode", "timecode", float(self.rig.timecode.frame_rate.fps),
-                            lambda: TimecodeDriver(self.rig.timecode, clock_ns=self._clock_ns)))
+        tc = self.rig.timecode
+        # The timecode driver reads timecode.input; with input none it is still opened where the
+        # in-process simulated stage feeds it LTC through feed_audio (a camera that records LTC).
+        if tc.input.kind != "none" or (self._include_camera and getattr(self.rig.camera, "ltc", False)):
+            from sensors.timecode.ltc import ltc_rate
+
+            # Decoded LTC frames per second: half the project rate above 30 fps (frame pairs).
+            out.append(("timecode", "timecode", float(ltc_rate(tc.frame_rate).fps),
+                        lambda: TimecodeDriver(tc, clock_ns=self._clock_ns,
+                                               on_sample=_named("timecode", self._on_timecode))))
         return out
 
     def start(self) -> "SensorRig":
