@@ -49,8 +49,9 @@ class DriverHandle:
 class SensorRig:
     """The drivers of one rig. ``start()`` opens all or none; ``close()`` closes all.
 
-    ``include_camera``: open the camera pipeline too. In ``appsrc`` mode the camera is fed by
-    the simulated stage in this process, so probing another process's stage leaves it out.
+    ``include_camera``: open the camera pipeline too. An ``appsrc`` camera is fed only by code
+    in this same process, so probing another process's stage leaves it out (an ``rtp`` camera,
+    the simulated stage's, comes over the wire like any other sensor).
     Callbacks receive every decoded sample with the name of the sensor it came from:
     ``on_cloud(name, PointCloud)`` (whole LiDAR sweeps), ``on_lidar_slice(name, PointCloud)`` (the
     same points a few ms at a time, ``LidarConfig.slice_ms``), ``on_telemetry(name, TelemetrySample)``,
@@ -101,8 +102,7 @@ class SensorRig:
 
             cam = self.rig.camera
             out.append((cam.name, "camera", float(cam.frame_rate.fps),
-                        lambda: CameraDriver(cam, self.rig.timecode, on_frame=_named(cam.name, self._on_frame),
-                                                 clock_ns=self._clock_ns)))
+                        lambda: CameraDriver(cam, on_frame=_named(cam.name, self._on_frame), clock_ns=self._clock_ns)))
         tc = self.rig.timecode
         # The timecode driver reads timecode.input; with input none it is still opened where the
         # in-process simulated stage feeds it LTC through feed_audio (a camera that records LTC).
@@ -152,5 +152,5 @@ class SensorRig:
 
     @staticmethod
     def camera_is_in_process(rig: RigConfig) -> bool:
-        """True when only a simulated stage in this same process can feed the camera."""
+        """True when only code in this same process can feed the camera (an ``appsrc`` source)."""
         return rig.camera.source is CameraSource.APPSRC

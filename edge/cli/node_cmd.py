@@ -52,10 +52,9 @@ def _run(args: argparse.Namespace) -> int:
     with node:
         stage = None
         if rig.simulated:
-            from sensors.sim.run import START_DELAY_NS, SimulatedStage
+            from sensors.sim.run import SimulatedStage, stage_epoch_ns
 
-            stage = SimulatedStage(rig, time.time_ns() + START_DELAY_NS, camera_driver=node.camera_driver(),
-                                   timecode_driver=node.timecode_listener(), udp_in_subprocess=True).start()
+            stage = SimulatedStage(rig, stage_epoch_ns(rig, time.time_ns())).start()
         try:
             where = [f"fused frames -> {node.stream.endpoint}"]
             if node.ros is not None:

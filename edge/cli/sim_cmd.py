@@ -7,21 +7,22 @@ import time
 from typing import List, Optional
 
 from config import ProfileValueError, load_profile, resolve_profile
+from config.models import CameraSource
 from edge.cli.monitor import watch
 from sensors.rig import SensorRig
 
 __all__ = ["register"]
 
 
-def _play(rig, args: argparse.Namespace, sensors: Optional[SensorRig], camera, timecode) -> None:
-    from sensors.sim.run import START_DELAY_NS, SimulatedStage
+def _play(rig, args: argparse.Namespace, sensors: Optional[SensorRig]) -> None:
+    from sensors.sim.run import SimulatedStage, stage_epoch_ns
 
-    epoch_ns = time.time_ns() + START_DELAY_NS
-    with SimulatedStage(rig, epoch_ns, camera_driver=camera, timecode_driver=timecode, udp_in_subprocess=True) as stage:
-        where = ", ".join(f"{c.name} -> udp {c.host}:{c.port}" for c in [*rig.lidars, *rig.telemetry])
-        print(f"simulated stage {rig.name!r} (seed {rig.stage.seed}) running: {where}"
-              + (f", {rig.camera.name} -> appsrc" if camera is not None else " (camera left out: --emit-only)"),
-              flush=True)
+    with SimulatedStage(rig, stage_epoch_ns(rig, time.time_ns())) as stage:
+        where = [f"{c.name} -> udp {c.host}:{c.port}" for c in [*rig.lidars, *rig.telemetry]]
+        if rig.camera.source is CameraSource.RTP:
+            where.append(f"{rig.camera.name} -> rtp video {rig.camera.host}:{rig.camera.port}")
+        print(f"simulated stage {rig.name!r} (seed {rig.stage.seed}) running: {', '.join(where)}"
+              + ("" if sensors is not None else " (no drivers here: --emit-only)"), flush=True)
 
         def lines() -> List[str]:
             sent = ", ".join(f"{name} {count}" for name, count in stage.sent().items())
@@ -39,12 +40,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         rig = rig.model_copy(update={"stage": rig.stage.model_copy(update={"seed": args.seed})})
     if args.emit_only:
-        _play(rig, args, None, None, None)
+        _play(rig, args, None)
         return 0
     with SensorRig(rig) as sensors:
-        camera = sensors.get(rig.camera.name).driver
-        timecode = sensors.get("timecode").driver if rig.camera.ltc else None
-        _play(rig, args, sensors, camera, timecode)
+        _play(rig, args, sensors)
     return 0
 
 
@@ -59,8 +58,9 @@ def register(groups: argparse._SubParsersAction) -> None:
         help="start the stage and watch it through Onset's drivers",
         description=(
             "Start the simulated stage: actors walk the set while the camera rig plays the profile's shot\n"
-            "plan. Every sensor runs on its own drifting clock and speaks its real wire format: Velodyne\n"
-            "UDP packets, FreeD D1 UDP packets, SMPTE LTC audio, and RGB video through a GStreamer appsrc.\n"
+            "plan. Every sensor is a device of its own (separate processes) on its own drifting clock and\n"
+            "speaks its real wire format: Velodyne UDP packets, FreeD D1 UDP packets, SMPTE LTC audio and\n"
+            "uncompressed RTP video (RFC 4175, as SMPTE ST 2110-20).\n"
             "Onset's drivers decode them; once a second this prints each sensor's live rate, drops and\n"
             "clock stats (offset, drift and jitter of the sensor clock against this host) as the drivers see them."
         ),
@@ -68,8 +68,8 @@ def register(groups: argparse._SubParsersAction) -> None:
             "examples:\n"
             "  onset sim run                        until Ctrl-C\n"
             "  onset sim run --duration 10 --seed 3 a different set dressing, ten seconds\n"
-            "  onset sim run --emit-only            only send packets; decode them elsewhere with\n"
-            "                                       `onset sensors probe` (the camera needs the drivers)"
+            "  onset sim run --emit-only            only send; decode elsewhere with `onset sensors probe`\n"
+            "                                       (every sensor, the camera included)"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -79,5 +79,5 @@ def register(groups: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, default=None, help="set-dressing seed (default: the profile's stage.seed)")
     run.add_argument("--interval", type=float, default=1.0, metavar="S", help="seconds between status lines (default 1)")
     run.add_argument("--emit-only", action="store_true",
-                     help="send LiDAR and FreeD packets without opening drivers here (the camera is left out)")
+                     help="send every sensor's packets and video without opening drivers here")
     run.set_defaults(run=_run)

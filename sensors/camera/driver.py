@@ -2,30 +2,33 @@
 
 The pipeline comes from :func:`sensors.camera.pipelines.build_pipeline`. Two threads serve it:
 one pulls samples from the ``appsink`` (copying the RGB out of each buffer), one watches the bus
-for errors and end-of-stream. Nothing is swallowed: a bus error becomes a :class:`PipelineError`
-kept in :attr:`CameraDriver.error` and raised by :meth:`CameraDriver.check`.
+for errors and end-of-stream and notices a stream that stopped. Nothing is swallowed: a bus
+error becomes a :class:`PipelineError` kept in :attr:`CameraDriver.error` and raised by
+:meth:`CameraDriver.check`. No element waits for timecode.
 
-Timecode: ``timecodestamper`` posts an element message for every frame it stamps (before it
-pushes the frame on), carrying the buffer's PTS and its ``GstVideoTimeCode``. A bus sync handler
-keeps them by PTS and the puller takes the one of each frame's PTS, so the match is exact. Until
-the stamper has read an LTC frame it stamps a placeholder 00:00:00:00; the stamper's
-``ltc-daily-jam`` is set so that every label read from LTC carries that jam and the placeholder
-does not, and placeholder frames get ``timecode=None``. The stamper may count on from its last
-LTC read for one consecutive frame only (``ltc-timeout``, see
-:data:`~sensors.camera.pipelines.LTC_TIMEOUT_FRAMES`): every label is read, or exactly one frame
-past a read, never a count across frames lost before the stamper.
+Time, by source:
 
-Time: ``exposure_mid.sensor_ns = sensor_epoch_ns + running_time(PTS)``. For the simulated
-camera (``appsrc``) the PTS is the exposure mid-time on the camera's clock minus a sensor epoch
-that the simulator sets in :attr:`CameraDriver.sensor_epoch_ns`. For every other source the
-epoch is the pipeline's base time, so ``sensor_ns`` is the pipeline clock (the capture card's
-clock for DeckLink, the system monotonic clock otherwise) when the source stamped the frame.
-``host_ns`` is ``clock_ns()`` when the frame left the appsink.
+- ``rtp``: ``exposure_mid.sensor_ns`` is the camera's own stamp, its 90 kHz RTP timestamp
+  (read by :class:`~sensors.camera.rtp_probe.RtpFrameProbe` off the packets that made the
+  frame) unwrapped against host time (:func:`~sensors.camera.rtp.unwrap_rtp_ticks`);
+  ``frame_index = round(sensor_ns * fps)``, the frame number on the camera's clock;
+  ``host_ns`` is ``clock_ns()`` when the depayloader had the frame whole.
+- ``appsrc``: the PTS pushed plus :attr:`CameraDriver.sensor_epoch_ns` (the pusher's clock);
+  the buffer offset is the frame number.
+- every other source: the pipeline clock (the capture card's for DeckLink, the system monotonic
+  clock otherwise) when the source stamped the frame; ``host_ns`` when it left the appsink.
 
-Drops: the appsink keeps the newest two frames of a live source; frames it (or a leaky appsrc)
-throws away show up as gaps in the frame index, counted under ``frame_gap``. The index is the
-buffer offset for ``appsrc``/``videotestsrc`` (the frame number) and ``round(running_time *
-fps)`` otherwise.
+Timecode: ``ImageFrame.timecode`` is None, except for ``decklinkvideosrc``, whose RP188
+timecode is read off each buffer (:mod:`~sensors.camera.timecode_meta`).
+
+Drops (``stats``, by reason): frames the appsink (or a leaky appsrc) throws away and frames
+lost on the wire show up as gaps in the frame index (``frame_gap``; a jump of more than
+``_MAX_GAP_S`` is one ``frame_jump``, a step back ``frame_order``); RTP packets lost
+(``rtp_lost_packets``), not RTP (``rtp_short``, ``rtp_version``), of another payload type,
+duplicated or late; RTP frames dropped as ``incomplete``, ``malformed`` or ``size`` (another
+resolution than the profile's: dropped, never scaled); a stream silent for
+``STALL_PERIODS`` frame periods counts one ``stalled`` and :attr:`CameraDriver.stalled` is True
+until frames come back.
 """
 
 from __future__ import annotations
@@ -33,67 +36,63 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from typing import Callable, Optional
 
-import numpy as np
-
-from config.models import CameraConfig, TimecodeConfig
-from sensors.camera.errors import CameraStateError, PipelineError, PipelineStartError
+from config.models import CameraConfig
+from sensors.camera.errors import CameraStateError, PipelineError, PipelineStartError, TimecodeMetaError
 from sensors.camera.gst import require_elements, require_gst
-from sensors.camera.pipelines import LTC_APPSRC, SINK, SOURCE, STAMPER, VIDEO_APPSRC, build_pipeline, unpack_rgb
-from sensors.camera.types import LtcInput, PipelineSpec
+from sensors.camera.pipelines import DEPAY, RTP_PAYLOAD_TYPE, SINK, SOURCE, VIDEO_APPSRC, build_pipeline, unpack_rgb
+from sensors.camera.rtp import RtpFrameTracker, frame_index_from_ticks, ns_from_ticks, unwrap_rtp_ticks
+from sensors.camera.rtp_probe import RtpFrameProbe
+from sensors.camera.types import PipelineSpec
 from sensors.stats import SensorStats
 from sensors.vocabulary import NS_PER_S, ImageFrame, Stamp, Timecode
 
-__all__ = ["CameraDriver", "LTC_DAILY_JAM_UTC"]
+__all__ = ["CameraDriver", "STALL_PERIODS"]
 
 log = logging.getLogger(__name__)
 
-#: The daily jam given to ``timecodestamper``: labels read from LTC carry it, placeholders do not.
-LTC_DAILY_JAM_UTC = (2000, 1, 1, 0, 0, 0)
+#: Frame periods without a frame after which a running stream counts as stalled.
+STALL_PERIODS = 12
 _PULL_TIMEOUT_NS = 100_000_000
-_TIMECODES_KEPT = 256  # stamped-but-not-yet-pulled frames whose timecode is held by PTS
+_MAX_GAP_S = 10  # a longer jump of the frame index is one "frame_jump", not thousands of gaps
 
 
 class CameraDriver:
     """Runs ``camera``'s pipeline; ``on_frame`` gets each :class:`ImageFrame` on the puller thread.
 
     ``live=False`` is the batch mode of an ``appsrc``/``videotestsrc`` camera (see
-    :func:`~sensors.camera.pipelines.build_pipeline`); ``ltc_audio`` overrides the LTC input.
-    ``stats`` counts frames, drops and the sensor-vs-host clock line.
+    :func:`~sensors.camera.pipelines.build_pipeline`). ``stats`` counts frames, drops and the
+    sensor-vs-host clock line. ``clock_ns`` is the host clock (ns) the frames are stamped with.
     """
 
     def __init__(
         self,
         camera: CameraConfig,
-        timecode: TimecodeConfig,
         on_frame: Optional[Callable[[ImageFrame], None]] = None,
         clock_ns: Callable[[], int] = time.time_ns,
         *,
         live: bool = True,
-        ltc_audio: Optional[str] = None,
     ) -> None:
         self.camera = camera
-        self.timecode = timecode
         self.on_frame = on_frame
         self._clock_ns = clock_ns
-        self.spec: PipelineSpec = build_pipeline(camera, timecode, live=live, ltc_audio=ltc_audio)
+        self.spec: PipelineSpec = build_pipeline(camera, live=live)
         self.stats = SensorStats(camera.name, clock_ns=clock_ns)
-        #: Sensor time (ns) at running time 0; None: the pipeline's base time (see module docstring).
+        #: appsrc: sensor time (ns) at running time 0. None: the pipeline's base time.
         self.sensor_epoch_ns: Optional[int] = None
         self.frames_decoded = 0
-        self.frames_without_timecode = 0
         self._fps = camera.frame_rate.fps
-        self._tc_rate = timecode.frame_rate
         self._gst = None
         self._pipeline = None
         self._elements: dict = {}
+        self._probe: Optional[RtpFrameProbe] = None
         self._base_time_ns: Optional[int] = None
-        self._timecodes: "OrderedDict[int, Optional[Timecode]]" = OrderedDict()
-        self._tc_lock = threading.Lock()
         self._latest: Optional[ImageFrame] = None
         self._last_index: Optional[int] = None
+        self._bad_at_last = 0
+        self._last_frame_host_ns: Optional[int] = None
+        self._stalled = False
         self._error: Optional[PipelineError] = None
         self._stop = threading.Event()
         self._drained = threading.Event()
@@ -116,17 +115,14 @@ class CameraDriver:
             raise PipelineStartError(
                 f"camera {self.camera.name!r}: cannot build the pipeline: {err.message} -- {self.spec.description}"
             ) from err
-        self._elements = {
-            name: pipeline.get_by_name(name) for name in (VIDEO_APPSRC, LTC_APPSRC, SOURCE, STAMPER, SINK)
-        }
-        stamper = self._elements[STAMPER]
-        if stamper is not None:
-            stamper.set_property("ltc-daily-jam", gst.GLib.DateTime.new_utc(*LTC_DAILY_JAM_UTC))
-        bus = pipeline.get_bus()
-        bus.set_sync_handler(self._on_sync_message)
+        self._elements = {name: pipeline.get_by_name(name) for name in (VIDEO_APPSRC, SOURCE, DEPAY, SINK)}
+        if self.spec.rtp:
+            tracker = RtpFrameTracker(self.camera.width_px, self.camera.height_px, RTP_PAYLOAD_TYPE)
+            self._probe = RtpFrameProbe(tracker, self.stats, self._clock_ns)
+            self._probe.attach(gst, self._elements[DEPAY])
         self._pipeline = pipeline
         if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
-            error = self._pop_error(bus)
+            error = self._pop_error(pipeline.get_bus())
             self._teardown()
             if error is not None:
                 raise error
@@ -154,7 +150,6 @@ class CameraDriver:
         if pipeline is None:
             return
         pipeline.set_state(self._gst.Gst.State.NULL)
-        pipeline.get_bus().set_sync_handler(None)
         self._elements = {}
 
     def __enter__(self) -> "CameraDriver":
@@ -179,6 +174,19 @@ class CameraDriver:
         """True once the stream has ended and every frame has been pulled."""
         return self._drained.is_set()
 
+    @property
+    def stalled(self) -> bool:
+        """True while a stream that was delivering has sent nothing for ``STALL_PERIODS`` frames."""
+        return self._stalled
+
+    @property
+    def port(self) -> int:
+        """The UDP port the RTP source listens on (the bound one when the profile said 0)."""
+        if not self.spec.rtp:
+            raise CameraStateError(f"camera {self.camera.name!r}: source {self.spec.source.value} has no UDP port")
+        self._require_running()
+        return int(self._elements[SOURCE].get_property("port"))
+
     def wait_eos(self, timeout_s: float) -> bool:
         """Wait for end-of-stream with every frame delivered; raises the pipeline's error if one comes."""
         deadline = time.monotonic() + timeout_s
@@ -194,18 +202,20 @@ class CameraDriver:
         return self._latest
 
     def pipeline_latency_ns(self) -> int:
-        """How long a frame is held between capture and the appsink, as this pipeline sets it.
+        """The running pipeline's own latency, ns, as a GStreamer latency query answers it.
 
-        A live pipeline that reads LTC holds every frame ``ltc-extra-latency`` (150 ms by default)
-        so the LTC of its instant has arrived before it is stamped; that wait dominates the time
-        from exposure to ``exposure_mid.host_ns``. The synchronizer subtracts it (a constant
-        transport delay is indistinguishable from a clock offset otherwise). 0 when no stamper
-        waits (a non-live pipeline or no LTC).
+        The minimum latency the elements report (a capture card's, a decoder's, a jitter
+        buffer's): how long a frame is held between its source and the appsink by design, which
+        the node may subtract from the arrival times. It does not include the wire or the
+        sender. 0 when the pipeline does not answer (not live, or not yet negotiated).
         """
-        stamper = self._elements.get(STAMPER) if self._pipeline is not None else None
-        if stamper is None or not self.spec.video_live:
+        pipeline = self._require_running()
+        Gst = self._gst.Gst
+        query = Gst.Query.new_latency()
+        if not pipeline.query(query):
             return 0
-        return int(stamper.get_property("ltc-extra-latency"))
+        _live, min_ns, _max_ns = query.parse_latency()
+        return 0 if min_ns == Gst.CLOCK_TIME_NONE else int(min_ns)
 
     def running_time_ns(self) -> int:
         """The pipeline's running time now (its clock minus its base time), ns."""
@@ -220,78 +230,39 @@ class CameraDriver:
             raise CameraStateError(f"camera {self.camera.name!r}: the driver is not started")
         return self._pipeline
 
-    # -- appsrc inputs (the simulated camera) -------------------------------------------------
+    # -- appsrc input (in-process tests and tools) -------------------------------------------------
     @property
     def appsrc_video(self):
         """The video ``appsrc`` element (source ``appsrc`` only)."""
-        return self._appsrc(VIDEO_APPSRC, "video", self.spec.source.value == "appsrc")
-
-    @property
-    def appsrc_ltc(self):
-        """The LTC ``appsrc`` element (when the LTC input is an appsrc)."""
-        return self._appsrc(LTC_APPSRC, "LTC", self.spec.ltc == LtcInput.APPSRC)
-
-    def _appsrc(self, name: str, what: str, present: bool):
         self._require_running()
-        element = self._elements.get(name)
-        if not present or element is None:
+        element = self._elements.get(VIDEO_APPSRC)
+        if element is None:
             raise CameraStateError(
-                f"camera {self.camera.name!r}: this pipeline has no {what} appsrc "
-                f"(source {self.spec.source.value}, LTC input {self.spec.ltc.value})"
+                f"camera {self.camera.name!r}: this pipeline has no video appsrc (source {self.spec.source.value})"
             )
         return element
 
-    def push_video(self, data: bytes, pts_ns: int, duration_ns: int, frame_index: int) -> bool:
-        """Push one packed RGB frame (see :func:`pack_rgb`); False when the pipeline no longer takes it."""
+    def push_video(self, data: bytes, pts_ns: int, duration_ns: int, frame_index: int,
+                   timecode: Optional[Timecode] = None) -> bool:
+        """Push one packed RGB frame (see :func:`pack_rgb`); False when the pipeline no longer takes it.
+
+        ``timecode``: attach it as a GstVideoTimeCodeMeta, as a capture card does (tests).
+        """
         Gst = self._gst.Gst
         buffer = Gst.Buffer.new_wrapped(bytes(data))
         buffer.pts, buffer.duration = int(pts_ns), int(duration_ns)
         buffer.offset, buffer.offset_end = int(frame_index), int(frame_index) + 1
-        return self.appsrc_video.emit("push-buffer", buffer) == Gst.FlowReturn.OK
+        if timecode is not None:
+            from sensors.camera.timecode_meta import add_time_code_meta
 
-    def push_ltc(self, samples: np.ndarray, pts_ns: int) -> bool:
-        """Push LTC audio (uint8 mono at the timecode's sample rate) whose first sample is at ``pts_ns``."""
-        Gst = self._gst.Gst
-        audio = np.ascontiguousarray(samples, dtype=np.uint8)
-        buffer = Gst.Buffer.new_wrapped(audio.tobytes())
-        buffer.pts = int(pts_ns)
-        buffer.duration = audio.size * NS_PER_S // int(self.timecode.sample_rate_hz)
-        return self.appsrc_ltc.emit("push-buffer", buffer) == Gst.FlowReturn.OK
+            add_time_code_meta(buffer, timecode)
+        return self.appsrc_video.emit("push-buffer", buffer) == Gst.FlowReturn.OK
 
     def end_video(self) -> None:
         """End the video stream (the pipeline drains, then :attr:`eos` turns True)."""
         self.appsrc_video.emit("end-of-stream")
 
-    def end_ltc(self) -> None:
-        """End the LTC stream (a non-live video stream is stamped only after this)."""
-        self.appsrc_ltc.emit("end-of-stream")
-
     # -- GStreamer threads ----------------------------------------------------------------------
-    def _on_sync_message(self, bus, message):
-        """Runs on the posting (streaming) thread: keep the stamper's timecode of each PTS."""
-        Gst = self._gst.Gst
-        if message.type == Gst.MessageType.ELEMENT:
-            structure = message.get_structure()
-            if structure is not None and structure.get_name() == "timecodestamper":
-                timecode = self._timecode_from_gst(structure.get_value("timecode"))
-                with self._tc_lock:
-                    self._timecodes[int(structure.get_value("timestamp"))] = timecode
-                    while len(self._timecodes) > _TIMECODES_KEPT:
-                        self._timecodes.popitem(last=False)
-                return Gst.BusSyncReply.DROP
-        return Gst.BusSyncReply.PASS
-
-    def _timecode_from_gst(self, tc) -> Optional[Timecode]:
-        """The vocabulary label of a stamped ``GstVideoTimeCode``; None for the stamper's placeholder."""
-        if tc is None or tc.config.latest_daily_jam is None:
-            return None
-        try:
-            return Timecode(int(tc.hours), int(tc.minutes), int(tc.seconds), int(tc.frames), self._tc_rate)
-        except ValueError as err:
-            log.warning("camera %s: timecodestamper stamped an impossible label: %s", self.camera.name, err)
-            self.stats.record_drop("timecode_invalid")
-            return None
-
     def _pop_error(self, bus) -> Optional[PipelineError]:
         message = bus.pop_filtered(self._gst.Gst.MessageType.ERROR)
         return self._error_from(message) if message is not None else None
@@ -316,6 +287,7 @@ class CameraDriver:
         wanted = Gst.MessageType.ERROR | Gst.MessageType.WARNING | Gst.MessageType.EOS
         while not self._stop.is_set():
             message = bus.timed_pop_filtered(_PULL_TIMEOUT_NS, wanted)
+            self._watch_stall()
             if message is None:
                 continue
             if message.type == Gst.MessageType.ERROR:
@@ -329,6 +301,16 @@ class CameraDriver:
                 log.warning("camera %s: %s: %s (%s)", self.camera.name, source, warning.message, debug)
             elif message.type == Gst.MessageType.EOS:
                 log.info("camera %s: end of stream", self.camera.name)
+
+    def _watch_stall(self) -> None:
+        last = self._last_frame_host_ns
+        if last is None or self._stalled or not self.spec.video_live:
+            return
+        silent_ns = self._clock_ns() - last
+        if silent_ns * self._fps > STALL_PERIODS * NS_PER_S:
+            self._stalled = True
+            self.stats.record_drop("stalled")
+            log.warning("camera %s: no frame for %.0f ms", self.camera.name, silent_ns / 1e6)
 
     def _pull(self) -> None:
         sink = self._elements.get(SINK)
@@ -357,18 +339,14 @@ class CameraDriver:
         host_ns = self._clock_ns()
         self.stats.record_received()
         buffer = sample.get_buffer()
-        pts = buffer.pts
-        if pts == Gst.CLOCK_TIME_NONE:
-            self.stats.record_drop("no_timestamp")
-            return None
-        running_ns = sample.get_segment().to_running_time(Gst.Format.TIME, pts)
-        if running_ns < 0 or running_ns == Gst.CLOCK_TIME_NONE:
-            self.stats.record_drop("outside_segment")
-            return None
         info = GstVideo.VideoInfo.new_from_caps(sample.get_caps())
         if (info.width, info.height) != (self.spec.width_px, self.spec.height_px):
             self.stats.record_drop("size")
             return None
+        stamped = self._rtp_stamp(buffer, host_ns) if self.spec.rtp else self._pts_stamp(sample, buffer, host_ns)
+        if stamped is None:
+            return None
+        sensor_ns, host_ns, index = stamped
         ok, mapped = buffer.map(Gst.MapFlags.READ)
         if not ok:
             self.stats.record_drop("unmappable")
@@ -377,33 +355,75 @@ class CameraDriver:
             rgb = unpack_rgb(mapped.data, info.width, info.height, info.stride[0])
         finally:
             buffer.unmap(mapped)
-        with self._tc_lock:
-            timecode = self._timecodes.pop(int(pts), None)
-        index = self._frame_index(buffer, running_ns)
-        if self.sensor_epoch_ns is None and self._base_time_ns is None:
-            self._base_time_ns = int(self._pipeline.get_base_time()) if self._pipeline is not None else 0
-        epoch = self.sensor_epoch_ns if self.sensor_epoch_ns is not None else self._base_time_ns
-        sensor_ns = int(epoch) + int(running_ns)
+        timecode = self._read_timecode(buffer) if self.spec.timecode_meta else None
+        self._count_gap(index)
         frame = ImageFrame(rgb=rgb, exposure_mid=Stamp(sensor_ns, host_ns), frame_index=index, timecode=timecode)
         self.stats.record_sample(sensor_ns, host_ns)
         self.frames_decoded += 1
-        if timecode is None and self.spec.ltc != LtcInput.NONE:
-            self.frames_without_timecode += 1
+        self._last_frame_host_ns = host_ns
+        self._stalled = False
         self._latest = frame
         return frame
 
-    def _frame_index(self, buffer, running_ns: int) -> int:
-        """Frame number of a buffer; gaps since the previous frame are counted as drops."""
+    def _rtp_stamp(self, buffer, host_ns: int):
+        """(sensor_ns, host_ns, frame index) from the RTP timestamp the probe kept for ``buffer``."""
+        stamp = self._probe.take(buffer) if self._probe is not None else None
+        if stamp is None:
+            self.stats.record_drop("no_rtp_timestamp")
+            return None
+        ticks = unwrap_rtp_ticks(stamp.timestamp, stamp.host_ns)
+        return ns_from_ticks(ticks), stamp.host_ns, frame_index_from_ticks(ticks, self._fps)
+
+    def _pts_stamp(self, sample, buffer, host_ns: int):
+        """(sensor_ns, host_ns, frame index) from the buffer's PTS (every source but RTP)."""
+        Gst = self._gst.Gst
+        pts = buffer.pts
+        if pts == Gst.CLOCK_TIME_NONE:
+            self.stats.record_drop("no_timestamp")
+            return None
+        running_ns = sample.get_segment().to_running_time(Gst.Format.TIME, pts)
+        if running_ns < 0 or running_ns == Gst.CLOCK_TIME_NONE:
+            self.stats.record_drop("outside_segment")
+            return None
         offset = buffer.offset
-        if self.spec.index_from_offset and offset != self._gst.Gst.BUFFER_OFFSET_NONE:
+        if self.spec.index_from_offset and offset != Gst.BUFFER_OFFSET_NONE:
             index = int(offset)
         else:
-            index = int((running_ns * self._fps.numerator + NS_PER_S * self._fps.denominator // 2)
-                        // (NS_PER_S * self._fps.denominator))
+            num, den = self._fps.numerator, self._fps.denominator
+            index = int((running_ns * num + NS_PER_S * den // 2) // (NS_PER_S * den))
+        if self.sensor_epoch_ns is None and self._base_time_ns is None:
+            self._base_time_ns = int(self._pipeline.get_base_time()) if self._pipeline is not None else 0
+        epoch = self.sensor_epoch_ns if self.sensor_epoch_ns is not None else self._base_time_ns
+        return int(epoch) + int(running_ns), host_ns, index
+
+    def _read_timecode(self, buffer) -> Optional[Timecode]:
+        """The RP188 timecode the capture card attached, or None (counted when unreadable)."""
+        from sensors.camera.timecode_meta import read_time_code_meta
+
+        try:
+            return read_time_code_meta(buffer)
+        except TimecodeMetaError as err:
+            self.stats.record_drop("timecode_meta_unreadable")
+            log.warning("camera %s: %s", self.camera.name, err)
+            return None
+
+    def _count_gap(self, index: int) -> None:
+        """Count the frames missing between the previous frame and ``index`` (see module docstring).
+
+        Frames the RTP probe already dropped and counted (incomplete, malformed, size) are not
+        counted again as a gap.
+        """
+        bad = sum(self.stats.drops(r) for r in ("incomplete", "malformed", "size")) if self.spec.rtp else 0
+        already, self._bad_at_last = bad - self._bad_at_last, bad
         last, self._last_index = self._last_index, index
-        if last is not None:
-            if index > last + 1:
-                self.stats.record_drop("frame_gap", index - last - 1)
-            elif index <= last:
-                self.stats.record_drop("frame_order")
-        return index
+        if last is None:
+            return
+        max_gap = _MAX_GAP_S * self._fps
+        if index > last + 1:
+            missing = index - last - 1
+            if missing > max_gap:
+                self.stats.record_drop("frame_jump")
+            elif missing > already:
+                self.stats.record_drop("frame_gap", missing - already)
+        elif index <= last:
+            self.stats.record_drop("frame_jump" if last - index > max_gap else "frame_order")

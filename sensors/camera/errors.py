@@ -1,4 +1,4 @@
-"""Narrow errors of the camera family (GStreamer video with LTC timecode).
+"""Narrow errors of the camera family (GStreamer video; RTP video on the wire).
 
 Each names what went wrong with the values involved: the missing package or element, the
 element that posted a pipeline error and GStreamer's own message, the config field that cannot
@@ -19,6 +19,8 @@ __all__ = [
     "PipelineError",
     "PipelineStartError",
     "CameraStateError",
+    "RtpPacketError",
+    "TimecodeMetaError",
 ]
 
 
@@ -27,7 +29,7 @@ class CameraError(SensorError):
 
 
 class CameraConfigError(CameraError, ValueError):
-    """A camera/timecode configuration that cannot make a pipeline (names the field and value)."""
+    """A camera configuration that cannot make a pipeline (names the field and value)."""
 
 
 class GstUnavailableError(CameraError, ImportError):
@@ -77,3 +79,15 @@ class PipelineStartError(CameraError, SensorOpenError):
 
 class CameraStateError(CameraError, RuntimeError):
     """A call that needs a running (or an appsrc) pipeline on one that is not."""
+
+
+class RtpPacketError(CameraError, ValueError):
+    """Bytes that are not a readable RTP / RFC 4175 packet; ``reason`` is the drop counter's name."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason, self.detail = reason, detail
+        super().__init__(f"RTP packet dropped ({reason}): {detail}")
+
+
+class TimecodeMetaError(CameraError):
+    """The GstVideoTimeCodeMeta reader cannot work here (libgstvideo-1.0 or its symbols missing)."""

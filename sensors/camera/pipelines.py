@@ -1,36 +1,29 @@
 """GStreamer pipeline descriptions for every camera source, as pure functions of the config.
 
 Every pipeline is ``<source head> ! <common tail>``; the tail converts to packed RGB at the
-configured size, stamps each frame with ``timecodestamper`` reading LTC audio on its
-``ltc_sink`` request pad, and ends in an ``appsink`` the driver pulls from::
+configured size and ends in an ``appsink`` the driver pulls from::
 
     videoconvert ! videoscale ! video/x-raw,format=RGB,width=W,height=H,pixel-aspect-ratio=1/1
-      ! timecodestamper name=onset_tc source=ltc set=always post-messages=true drop-frame=...
-                        ltc-timeout=<1.5 frames>
       ! appsink name=onset_sink sync=false max-buffers=2 drop=true
+
+No element waits for timecode: a frame leaves the pipeline as soon as it is converted. Its
+timecode label is computed downstream from the timecode clock model at the exposure instant
+(``edge/sync``); only a DeckLink card's own RP188 timecode is read off the buffers.
 
 Source heads (``camera.source``):
 
-- ``appsrc``: the simulated stage pushes RGB frames with PTS on the camera's clock
-  (``is-live`` unless the driver runs a non-live batch, see below).
+- ``rtp``: uncompressed RTP video (RFC 4175, the payload of SMPTE ST 2110-20) on UDP
+  ``camera.host:camera.port``: ``udpsrc`` with the stream's caps (as an SDP would give them:
+  RGB 8-bit, the configured size, 90 kHz) into ``rtpvrawdepay``. The stream's size is the
+  profile's: frames of another size are dropped and counted (``size``), never scaled.
+- ``appsrc``: code in the same process pushes RGB frames with PTS (tests, offline tools;
+  ``is-live`` unless the driver runs a non-live batch).
 - ``videotestsrc``: a live test pattern at the configured size and rate.
 - ``v4l2src device=…`` (default ``/dev/video0``), ``rtspsrc location=…`` and
-  ``filesrc location=…``: decoded by ``decodebin`` and held at the project rate by ``videorate``
-  (timecodestamper refuses a variable frame rate).
-- ``decklinkvideosrc device-number=…``: a Blackmagic capture card in auto mode.
-
-LTC audio (U8 mono at ``timecode.sample_rate_hz``) enters ``onset_tc.ltc_sink``:
-
-- from an ``appsrc`` (``onset_ltc_src``, always live so the stamper never blocks the pusher) for
-  ``appsrc``, ``videotestsrc`` and ``filesrc``: the simulated LTC generator, or a recorded LTC track;
-- from ``decklinkaudiosrc`` for DeckLink: the card's embedded audio, LTC on channel 1;
-- from ``autoaudiosrc`` (the machine's default audio input, where the LTC feed is plugged)
-  for ``v4l2src`` and ``rtspsrc``; any other input with ``ltc_audio="alsasrc device=hw:1"``.
-
-GStreamer 1.22's ``timecodestamper`` stamps a *live* video stream after waiting on the clock
-for ``ltc-extra-latency`` (150 ms) so the LTC of each frame has arrived; a *non-live* video
-stream waits until the LTC stream has ended (EOS), so non-live video (files, the batch mode of
-the simulated camera) needs its LTC pushed in full through the appsrc first.
+  ``filesrc location=…``: decoded by ``decodebin``, held at the project rate by ``videorate``
+  and scaled to the configured size by the tail's ``videoscale``.
+- ``decklinkvideosrc device-number=…``: a Blackmagic capture card in auto mode; the card
+  attaches the SDI's RP188 timecode to each buffer (``GstVideoTimeCodeMeta``).
 """
 
 from __future__ import annotations
@@ -41,21 +34,21 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from config.models import CameraConfig, CameraSource, TimecodeConfig
+from config.models import CameraConfig, CameraSource
 from sensors.camera.errors import CameraConfigError
-from sensors.camera.types import LtcInput, PipelineSpec
+from sensors.camera.types import PipelineSpec
 
 __all__ = [
     "VIDEO_APPSRC",
-    "LTC_APPSRC",
     "SOURCE",
-    "STAMPER",
+    "DEPAY",
     "SINK",
     "DEFAULT_V4L2_DEVICE",
-    "DEFAULT_LTC_DEVICE",
-    "LTC_TIMEOUT_FRAMES",
+    "RTP_PAYLOAD_TYPE",
+    "RTP_MTU_BYTES",
+    "RTP_RECEIVE_BUFFER_BYTES",
     "build_pipeline",
-    "default_ltc_input",
+    "rtp_video_caps",
     "rgb_stride_bytes",
     "pack_rgb",
     "unpack_rgb",
@@ -63,23 +56,19 @@ __all__ = [
 
 #: Element names the driver and the simulator look up in every pipeline.
 VIDEO_APPSRC = "onset_video_src"
-LTC_APPSRC = "onset_ltc_src"
 SOURCE = "onset_source"
-STAMPER = "onset_tc"
+DEPAY = "onset_depay"
 SINK = "onset_sink"
 
 DEFAULT_V4L2_DEVICE = "/dev/video0"
-#: The LTC input for cameras whose video carries no audio of ours: the default audio input.
-DEFAULT_LTC_DEVICE = "autoaudiosrc"
-
-#: ``ltc-timeout`` in frame durations. Without a fresh LTC frame the stamper counts on from its
-#: last read, one per video frame it sees, which is wrong across frames lost upstream of it (a
-#: skipped render, a leaky queue, a capture drop). At 1.5 frames it may count on for the one next
-#: consecutive frame only; anything later or past a gap gets no label (``timecode=None``).
-LTC_TIMEOUT_FRAMES = Fraction(3, 2)
+#: RTP video: dynamic payload type 96, 8900-byte packets (fit a 9000-byte jumbo frame; loopback
+#: takes them whole), an 8 MiB socket buffer (about 5 frames of 640x360 RGB) so a busy reader
+#: loses no datagram.
+RTP_PAYLOAD_TYPE = 96
+RTP_MTU_BYTES = 8900
+RTP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024
 _APPSINK_MAX_BUFFERS = 2  # live: keep the newest frames, older ones are dropped (and counted)
-#: Video the appsrc may hold while the live stamper waits its ``ltc-extra-latency`` (150 ms) for LTC.
-_APPSRC_QUEUE_S = Fraction(1, 2)
+_APPSRC_QUEUE_S = Fraction(1, 4)  # video an in-process appsrc may hold before it drops the oldest
 _FACTORY = re.compile(r"^\s*([A-Za-z][\w-]*)")
 _QUOTED = re.compile(r'"(?:\\.|[^"\\])*"')
 
@@ -139,13 +128,13 @@ def _factories(description: str) -> List[str]:
     return names
 
 
-def default_ltc_input(camera: CameraConfig) -> LtcInput:
-    """Where a camera's LTC comes from when nothing else is said (see the module docstring)."""
-    if not camera.ltc:
-        return LtcInput.NONE
-    if camera.source in (CameraSource.APPSRC, CameraSource.VIDEOTESTSRC, CameraSource.FILE):
-        return LtcInput.APPSRC
-    return LtcInput.DEVICE
+def rtp_video_caps(camera: CameraConfig) -> str:
+    """The RTP caps of the camera's RFC 4175 stream (what its SDP says): RGB 8-bit, W x H, 90 kHz."""
+    return (
+        f"application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,sampling=RGB,"
+        f"depth=(string)8,width=(string){camera.width_px},height=(string){camera.height_px},"
+        f"colorimetry=(string)SMPTE240M,payload={RTP_PAYLOAD_TYPE}"
+    )
 
 
 def _video_head(camera: CameraConfig, live: bool) -> Tuple[str, bool, bool]:
@@ -153,6 +142,13 @@ def _video_head(camera: CameraConfig, live: bool) -> Tuple[str, bool, bool]:
     fps = _fraction(camera.frame_rate.fps)
     w, h = camera.width_px, camera.height_px
     source = camera.source
+    if source == CameraSource.RTP:
+        host = _quote(camera.host, "camera.host")
+        desc = (
+            f"udpsrc name={SOURCE} address={host} port={int(camera.port)} buffer-size={RTP_RECEIVE_BUFFER_BYTES} "
+            f'caps="{rtp_video_caps(camera)}" ! rtpvrawdepay name={DEPAY}'
+        )
+        return desc, True, False
     if source == CameraSource.APPSRC:
         queue_frames = -(-_APPSRC_QUEUE_S.numerator * camera.frame_rate.fps.numerator
                          // (_APPSRC_QUEUE_S.denominator * camera.frame_rate.fps.denominator))
@@ -211,81 +207,29 @@ def _decklink_number(camera: CameraConfig) -> int:
     return number
 
 
-def _ltc_head(camera: CameraConfig, timecode: TimecodeConfig, ltc: LtcInput, ltc_audio: Optional[str]) -> str:
-    """The chain that ends on ``onset_tc.ltc_sink``, U8 mono at the LTC sample rate."""
-    rate = int(timecode.sample_rate_hz)
-    u8_mono = f"audio/x-raw,format=U8,channels=1,rate={rate}"
-    if ltc == LtcInput.APPSRC:
-        return (
-            f"appsrc name={LTC_APPSRC} is-live=true format=time do-timestamp=false max-bytes=0 "
-            f"caps={u8_mono},layout=interleaved ! audioconvert ! {STAMPER}.ltc_sink"
-        )
-    if ltc_audio:
-        head = ltc_audio
-    elif camera.source == CameraSource.DECKLINK:
-        # Embedded audio: LTC on channel 1; the other channels carry programme sound.
-        head = (
-            f"decklinkaudiosrc device-number={_decklink_number(camera)} channels=2 "
-            f"! deinterleave name=onset_ltc_split onset_ltc_split.src_0"
-        )
-    else:
-        head = DEFAULT_LTC_DEVICE
-    return f"{head} ! queue ! audioconvert ! audioresample ! {u8_mono} ! {STAMPER}.ltc_sink"
-
-
-def build_pipeline(
-    camera: CameraConfig,
-    timecode: TimecodeConfig,
-    *,
-    live: bool = True,
-    ltc_audio: Optional[str] = None,
-) -> PipelineSpec:
-    """The pipeline for ``camera`` with LTC at ``timecode``'s rate (see the module docstring).
+def build_pipeline(camera: CameraConfig, *, live: bool = True) -> PipelineSpec:
+    """The pipeline for ``camera`` (see the module docstring).
 
     ``live`` applies to the ``appsrc`` and ``videotestsrc`` sources (the others are live by
-    nature, files are not); ``live=False`` is the batch mode in which the simulated camera pushes
-    its LTC in full, then its frames as fast as the pipeline takes them. ``ltc_audio`` overrides
-    the LTC input: ``"appsrc"``, or a ``gst-launch`` source chain such as ``"alsasrc device=hw:1"``.
+    nature, files are not); ``live=False`` is the batch mode in which code pushes frames as fast
+    as the pipeline takes them, none dropped.
     """
-    if ltc_audio is not None and not ltc_audio.strip():
-        raise CameraConfigError("ltc_audio must be 'appsrc' or a GStreamer source description, got an empty string")
-    if not camera.ltc:
-        ltc = LtcInput.NONE
-    elif ltc_audio is not None and ltc_audio.strip() == "appsrc":
-        ltc, ltc_audio = LtcInput.APPSRC, None
-    elif ltc_audio is not None:
-        ltc = LtcInput.DEVICE
-    else:
-        ltc = default_ltc_input(camera)
-    if ltc != LtcInput.NONE and camera.frame_rate.fps != timecode.frame_rate.fps:
-        raise CameraConfigError(
-            f"camera {camera.name!r} runs at {camera.fps} fps but the timecode at {timecode.rate}: "
-            f"timecodestamper labels one LTC frame per video frame, so the rates must match"
-        )
     head, video_live, index_from_offset = _video_head(camera, live)
     w, h = camera.width_px, camera.height_px
     tail = [f"videoconvert ! videoscale ! video/x-raw,format=RGB,width={w},height={h},pixel-aspect-ratio=1/1"]
-    if ltc != LtcInput.NONE:
-        drop_frame = str(timecode.frame_rate.drop_frame).lower()
-        timeout_ns = int(LTC_TIMEOUT_FRAMES * 1_000_000_000 / camera.frame_rate.fps)
-        tail.append(
-            f"timecodestamper name={STAMPER} source=ltc set=always post-messages=true drop-frame={drop_frame} "
-            f"ltc-timeout={timeout_ns}"
-        )
     drop = "true" if video_live else "false"  # a batch must not lose frames: back-pressure instead
     max_buffers = _APPSINK_MAX_BUFFERS if video_live else 4
     tail.append(f"appsink name={SINK} emit-signals=false sync=false max-buffers={max_buffers} drop={drop}")
     description = " ! ".join([head, *tail])
-    if ltc != LtcInput.NONE:
-        description += "  " + _ltc_head(camera, timecode, ltc, ltc_audio)
-    elements = tuple(dict.fromkeys(_factories(description.replace("  ", " ! "))))
+    elements = tuple(dict.fromkeys(_factories(description)))
     return PipelineSpec(
         description=description,
         elements=elements,
         source=camera.source,
         video_live=video_live,
-        ltc=ltc,
         index_from_offset=index_from_offset,
         width_px=w,
         height_px=h,
+        rtp=camera.source == CameraSource.RTP,
+        timecode_meta=camera.source == CameraSource.DECKLINK,
     )

@@ -1,25 +1,28 @@
-"""The simulated cinema camera: rendered frames and the LTC it records, into the driver's appsrcs.
+"""The simulated cinema camera: its frame schedule on a drifting clock, its ground truth, its RTP output.
 
 The camera runs on its own :class:`DriftingClock` switched on at master time ``epoch_ns``. It is
-jam-synced to the stage's timecode generator: frame 0's exposure mid-time falls on the start of
-LTC frame ``lead_frames`` (the generator has been running for a few frames when the camera
-rolls, so the reader has locked), and frame ``k``'s exposure mid-time is ``k / fps`` later *on
-the camera's clock*. For each frame the simulator
+jam-synced to the stage's timecode generator: frame ``k = 0``'s exposure mid-time falls on the
+start of LTC frame ``lead_frames`` (the generator has been running for a few frames when the
+camera rolls), and frame ``k``'s exposure mid-time is ``k / fps`` later *on the camera's clock*.
+For each frame the simulator knows (:meth:`CameraSim.truth`, the ground truth tests score with):
 
-- computes the exposure mid-time on the master clock and renders ``stage.render(master_ns, camera)``;
-- stamps it on the camera's clock (with the clock's jitter, clipped to a quarter frame) and
-  pushes it with ``PTS = stamp - sensor_epoch``, so the driver's ``exposure_mid.sensor_ns``
-  (``sensor_epoch + PTS``) is the camera's own stamp;
-- pushes the LTC audio the camera's audio input sampled: sample ``i`` of the generator, taken at
-  master time ``ltc.sample_master_ns(i)``, gets the PTS of that instant on the camera's clock.
+- the exposure mid-time on the master clock, and what the stage looks like then (``render``);
+- the camera's stamp of it: the exposure mid-time on the camera's clock with the clock's jitter
+  (seeded, clipped to a quarter frame), as the 90 kHz RTP timestamp it sends
+  (:func:`~sensors.camera.rtp.ticks_from_ns`), and that stamp back in ns, which is what the
+  driver reads; the frame number ``round(stamp * fps)`` the driver derives from it;
+- the label of the LTC frame whose start is nearest the exposure mid-time (the jam-sync
+  relation): the stage's ground-truth timecode of the frame. The camera sends no timecode.
 
-``timecodestamper`` then labels each frame with the LTC frame starting within half a frame of
-it; :meth:`CameraSim.truth` says which label that must be (the ground truth tests compare to).
+:meth:`CameraSim.aligned_epoch_ns` moves a start time by less than a frame so that the jam
+instant falls on a whole frame of the camera's clock, as a genlocked camera's frames do: the
+frame numbers the driver reads are then far from a rounding boundary whatever the jitter.
 
-Two ways to play it: :meth:`CameraSim.start` / :meth:`CameraSim.close` in real time (master clock
-``time.time_ns()``, live pipeline), and :meth:`CameraSim.push_frames` as a batch into a
-non-live driver (``CameraDriver(..., live=False)``): the LTC first, in full, then the frames as
-fast as the pipeline takes them. Frame ``k`` has the same image, sensor stamp and label in both.
+Two ways to play it: :class:`RtpVideoSender` in real time, RFC 4175 RTP through GStreamer
+(``appsrc ! rtpvrawpay ! udpsink``) to the camera driver's host and port (run in a process of
+its own by :mod:`sensors.sim.processes`); and :meth:`CameraSim.push_frames`, a batch into
+a non-live in-process ``appsrc`` driver (``CameraDriver(..., live=False)``), frames as fast as
+the pipeline takes them. Frame ``k`` has the same image and stamps either way.
 """
 
 from __future__ import annotations
@@ -33,30 +36,33 @@ import numpy as np
 
 from config.models import CameraConfig
 from sensors.camera.errors import CameraError, CameraStateError
-from sensors.camera.pipelines import pack_rgb
-from sensors.camera.types import CameraFrameTruth, FrameRenderer, LtcInput
+from sensors.camera.pipelines import RTP_MTU_BYTES, RTP_PAYLOAD_TYPE, pack_rgb
+from sensors.camera.rtp import RTP_WRAP_TICKS, frame_index_from_ticks, ns_from_ticks, ticks_from_ns
+from sensors.camera.types import CameraFrameTruth, FrameRenderer
 from sensors.sim.clock import DriftingClock
-from sensors.timecode.sim import LtcSim
-from sensors.vocabulary import NS_PER_MS, NS_PER_S
+from sensors.vocabulary import NS_PER_S
 
-__all__ = ["CameraSim", "LEAD_FRAMES"]
+__all__ = ["CameraSim", "RtpVideoSender", "LEAD_FRAMES"]
 
 log = logging.getLogger(__name__)
 
 #: LTC frames the generator has run when the camera's frame 0 is exposed.
 LEAD_FRAMES = 3
-_LTC_CHUNK_NS = 10 * NS_PER_MS  # audio arrives in 10 ms buffers, as from a sound card
-_EPOCH_MARGIN_NS = NS_PER_MS  # keeps the first PTS (audio or video) above zero
+_EPOCH_MARGIN_NS = 1_000_000  # keeps the first PTS of a batch above zero
 
 
 class CameraSim:
-    """A cinema camera filming ``stage`` with LTC from ``ltc`` (see the module docstring)."""
+    """A cinema camera filming ``stage``, jam-synced to ``ltc`` (see the module docstring).
+
+    ``ltc`` is the stage's timecode generator (:class:`~sensors.timecode.sim.LtcSim`) or None;
+    the camera only reads its frame starts, for the jam-sync and the ground-truth labels.
+    """
 
     def __init__(
         self,
         camera: CameraConfig,
-        stage: FrameRenderer,
-        ltc: Optional[LtcSim],
+        stage: Optional[FrameRenderer],
+        ltc,
         epoch_ns: int,
         seed: int = 0,
         *,
@@ -72,23 +78,16 @@ class CameraSim:
         self.fps = camera.frame_rate.fps
         if ltc is not None and ltc.rate.fps != self.fps:
             raise CameraError(
-                f"camera {camera.name!r} at {camera.fps} fps cannot be jam-synced to LTC at {ltc.rate.label} fps"
+                f"camera {camera.name!r} at {camera.fps} fps cannot be jam-synced to timecode at {ltc.rate.label} fps"
             )
         if ltc is not None:
             # Ask for the middle of LTC frame ``lead_frames``: its start is then unambiguous.
-            first = ltc.frame_start_sample(int(lead_frames))
-            middle_ns = ltc.sample_master_ns(first.numerator // first.denominator) + self.frame_offset_ns(1) // 2
+            middle_ns = self.epoch_ns + self.frame_offset_ns(int(lead_frames)) + self.frame_offset_ns(1) // 2
             _, self.first_master_ns = ltc.timecode_at(middle_ns)
         else:
             self.first_master_ns = self.epoch_ns + self.frame_offset_ns(int(lead_frames))
         self._first_sensor_ns = int(self.clock.sensor_ns_exact(self.first_master_ns))
         self.frames_sent = 0
-        self.frames_skipped = 0
-        self.max_lateness_ns = 0
-        self.error: Optional[BaseException] = None
-        self._stop = threading.Event()
-        self._threads: List[threading.Thread] = []
-        self._play_from_ns = self.first_master_ns
 
     # -- the frame schedule (pure) ---------------------------------------------------------------
     def frame_offset_ns(self, k: int) -> int:
@@ -96,12 +95,33 @@ class CameraSim:
         num, den = self.fps.numerator, self.fps.denominator
         return (2 * int(k) * NS_PER_S * den + num) // (2 * num)
 
+    def frame_phase_ns(self) -> int:
+        """Frame 0's exposure on the camera's clock minus the nearest whole frame of that clock, ns."""
+        nearest = frame_index_from_ticks(ticks_from_ns(self._first_sensor_ns), self.fps)
+        num, den = self.fps.numerator, self.fps.denominator
+        return self._first_sensor_ns - (2 * nearest * NS_PER_S * den + num) // (2 * num)
+
+    @classmethod
+    def aligned_epoch_ns(cls, camera: CameraConfig, ltc_factory, epoch_ns: int, *, lead_frames: int = LEAD_FRAMES) -> int:
+        """A start time within a frame of ``epoch_ns`` whose frame 0 falls on a whole camera frame.
+
+        ``ltc_factory(epoch_ns)`` builds the stage's timecode generator for a start time (or
+        returns None). Exact to the LTC's sample period (21 us at 48 kHz).
+        """
+        epoch = int(epoch_ns)
+        for _ in range(4):
+            phase = cls(camera, None, ltc_factory(epoch), epoch, lead_frames=lead_frames).frame_phase_ns()
+            if abs(phase) < 1_000:
+                break
+            epoch -= phase
+        return epoch
+
     def exposure_master_ns(self, k: int) -> int:
         """Master time of frame ``k``'s exposure mid-time."""
         return int(self.clock.master_ns(self._first_sensor_ns + self.frame_offset_ns(k)))
 
     def stamp_sensor_ns(self, k: int) -> int:
-        """The camera clock's stamp of frame ``k`` (noiseless time plus seeded, clipped jitter)."""
+        """The camera clock's stamp of frame ``k``, ns (noiseless time plus seeded, clipped jitter)."""
         exact = self._first_sensor_ns + self.frame_offset_ns(k)
         if self.clock.jitter_ns == 0:
             return exact
@@ -109,15 +129,27 @@ class CameraSim:
         noise = np.random.default_rng([self.seed, 0xCA3, int(k)]).normal(0.0, self.clock.jitter_ns)
         return exact + int(np.rint(np.clip(noise, -limit, limit)))
 
+    def rtp_ticks(self, k: int) -> int:
+        """Frame ``k``'s stamp as a full-width 90 kHz tick count (its RTP timestamp before the wrap)."""
+        return ticks_from_ns(self.stamp_sensor_ns(k))
+
     def truth(self, k: int, sensor_epoch_ns: int = 0) -> CameraFrameTruth:
         """Ground truth of frame ``k``: its times, its PTS against ``sensor_epoch_ns``, its label."""
         master_ns = self.exposure_master_ns(k)
-        stamp = self.stamp_sensor_ns(k)
+        ticks = self.rtp_ticks(k)
+        stamp = ns_from_ticks(ticks)
         label = None
         if self.ltc is not None:
-            # The stamper takes the LTC frame starting within half a frame of the video frame.
+            # The LTC frame whose start is within half a frame of the exposure mid-time.
             label, _ = self.ltc.timecode_at(master_ns + self.frame_offset_ns(1) // 2)
-        return CameraFrameTruth(k, master_ns, stamp, stamp - int(sensor_epoch_ns), label)
+        return CameraFrameTruth(
+            frame_index=frame_index_from_ticks(ticks, self.fps), master_ns=master_ns, sensor_ns=stamp,
+            pts_ns=stamp - int(sensor_epoch_ns), timecode=label, rtp_timestamp=ticks % RTP_WRAP_TICKS, k=int(k),
+        )
+
+    def k_of_frame_index(self, frame_index: int) -> int:
+        """The ``k`` of the frame the driver numbered ``frame_index`` (inverse of ``truth(k).frame_index``)."""
+        return int(frame_index) - self.truth(0).frame_index
 
     def first_frame_at(self, master_ns: int) -> int:
         """The first frame whose exposure mid-time is at or after ``master_ns``."""
@@ -129,6 +161,8 @@ class CameraSim:
 
     def render(self, k: int) -> np.ndarray:
         """What the camera sees at frame ``k``'s exposure, checked against the configured size."""
+        if self.stage is None:
+            raise CameraStateError(f"camera {self.camera.name!r}: this simulator has no stage to render")
         rgb = np.asarray(self.stage.render(self.exposure_master_ns(k), self.camera))
         expected = (self.camera.height_px, self.camera.width_px, 3)
         if rgb.shape != expected or rgb.dtype != np.uint8:
@@ -137,137 +171,157 @@ class CameraSim:
             )
         return rgb
 
-    # -- pushing -----------------------------------------------------------------------------------
-    def _push_frame(self, driver, k: int, sensor_epoch_ns: int, rgb: np.ndarray) -> CameraFrameTruth:
-        truth = self.truth(k, sensor_epoch_ns)
-        duration = self.frame_offset_ns(k + 1) - self.frame_offset_ns(k)
-        if not driver.push_video(pack_rgb(rgb), truth.pts_ns, duration, k):
-            driver.check()
-            raise CameraStateError(f"camera {self.camera.name!r}: the pipeline stopped taking frames at frame {k}")
-        self.frames_sent += 1
-        return truth
-
-    def _push_ltc_until(self, driver, end_master_ns: int, sensor_epoch_ns: int) -> None:
-        """Push the generator's samples taken before ``end_master_ns``, in 10 ms buffers."""
-        assert self.ltc is not None
-        rate = self.ltc.sample_rate_hz
-        chunk = max(1, rate * _LTC_CHUNK_NS // NS_PER_S)
-        while self.ltc.sample_master_ns(self.ltc.samples_read + chunk - 1) < end_master_ns:
-            first = self.ltc.samples_read
-            pts = int(self.clock.sensor_ns_exact(self.ltc.sample_master_ns(first))) - sensor_epoch_ns
-            samples = self.ltc.read(chunk)
-            if pts < 0:
-                continue  # taken before the pipeline's time zero: the camera was not recording yet
-            if not driver.push_ltc(samples, pts):
-                driver.check()
-                raise CameraStateError(f"camera {self.camera.name!r}: the pipeline stopped taking LTC audio")
-
-    def _skip_ltc_before(self, master_ns: int) -> None:
-        """Read past the generator's samples taken before ``master_ns`` (in 1 s blocks, then 10 ms)."""
-        assert self.ltc is not None
-        block = self.ltc.sample_rate_hz
-        while self.ltc.sample_master_ns(self.ltc.samples_read + block) < master_ns:
-            self.ltc.read(block)
-
+    # -- batch into an in-process appsrc ---------------------------------------------------------
     def push_frames(self, driver, count: int) -> List[CameraFrameTruth]:
-        """Batch: push the LTC for frames ``0 .. count-1`` and end it, then the frames, then EOS.
+        """Batch: push frames ``0 .. count-1`` into a started, non-live appsrc ``driver``, then EOS.
 
-        ``driver`` must be a started, non-live (``live=False``) appsrc driver. Returns the ground
-        truth of every frame; wait for ``driver.wait_eos`` to have them all delivered.
+        Returns the ground truth of every frame; wait for ``driver.wait_eos`` to have them all.
         """
         if driver.spec.video_live:
             raise CameraStateError("push_frames needs a batch driver: CameraDriver(..., live=False)")
-        start_master = self.first_master_ns
-        if self.ltc is not None:
-            start_master = min(start_master, self.ltc.sample_master_ns(self.ltc.samples_read))
-        sensor_epoch = int(self.clock.sensor_ns_exact(start_master)) - _EPOCH_MARGIN_NS
+        sensor_epoch = self.truth(0).sensor_ns - _EPOCH_MARGIN_NS
         driver.sensor_epoch_ns = sensor_epoch
-        if driver.spec.ltc == LtcInput.APPSRC:
-            if self.ltc is not None:
-                # Two frames past the last, so the decoder has seen the last frame's closing edge.
-                self._push_ltc_until(driver, self.exposure_master_ns(count + 2), sensor_epoch)
-            driver.end_ltc()  # a non-live video stream is stamped once its LTC has ended
-        truths = [self._push_frame(driver, k, sensor_epoch, self.render(k)) for k in range(int(count))]
+        truths = []
+        for k in range(int(count)):
+            truth = self.truth(k, sensor_epoch)
+            duration = self.frame_offset_ns(k + 1) - self.frame_offset_ns(k)
+            if not driver.push_video(pack_rgb(self.render(k)), truth.pts_ns, duration, truth.frame_index):
+                driver.check()
+                raise CameraStateError(f"camera {self.camera.name!r}: the pipeline stopped taking frames at frame {k}")
+            self.frames_sent += 1
+            truths.append(truth)
         driver.end_video()
         return truths
 
-    def start(self, driver) -> "CameraSim":
-        """Play in real time into a started, live appsrc ``driver``, from now on.
 
-        Frames go out at their exposure mid-times; when rendering falls behind, the camera skips
-        to the newest due frame (counted in ``frames_skipped``; the driver sees the gap as drops)
-        instead of drifting late. The LTC is pushed by its own thread, so a slow render never
-        starves the timecode reader.
-        """
-        if not driver.spec.video_live:
-            raise CameraStateError("start needs a live driver; use push_frames for a batch driver")
-        if self._threads:
+class RtpVideoSender:
+    """Plays a :class:`CameraSim` in real time as RFC 4175 RTP video to UDP ``host:port``.
+
+    GStreamer ``appsrc ! rtpvrawpay ! udpsink``: each frame, rendered ahead, goes out when its
+    exposure ends (:meth:`send_master_ns`; master clock ``clock_ns``, default ``time.time_ns``)
+    with the RTP timestamp
+    ``truth(k).rtp_timestamp``: the payloader stamps ``timestamp-offset + PTS * 90 kHz``, so the
+    PTS pushed is the frame's ticks past a base, rounded up to the ns. When rendering falls
+    more than a frame behind, the camera skips to the newest frame still on time (``frames_skipped``; the driver sees the gap)
+    instead of drifting late. ``frames_sent``, ``max_lateness_ns`` and ``error`` (what stopped
+    the thread) say how it went.
+    """
+
+    def __init__(self, sim: CameraSim, host: str, port: int, clock_ns=time.time_ns) -> None:
+        self.sim, self.host, self.port = sim, str(host), int(port)
+        self._clock_ns = clock_ns
+        self.frames_sent = 0
+        self.frames_skipped = 0
+        self.max_lateness_ns = 0
+        self.error: Optional[BaseException] = None
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._pipeline = None
+        self._appsrc = None
+        self._gst = None
+        self._base_ticks = 0
+
+    @property
+    def sent(self) -> int:
+        return self.frames_sent
+
+    def _build(self, first_k: int) -> None:
+        from sensors.camera.gst import require_elements, require_gst
+
+        gst = self._gst = require_gst()
+        Gst = gst.Gst
+        camera, fps = self.sim.camera, self.sim.fps
+        require_elements(["appsrc", "rtpvrawpay", "udpsink"], needed_for=f"the simulated camera {camera.name!r}")
+        # The base sits a frame before the first frame, so every PTS is positive.
+        self._base_ticks = self.sim.rtp_ticks(first_k) - 90_000 * fps.denominator // fps.numerator
+        caps = (f"video/x-raw,format=RGB,width={camera.width_px},height={camera.height_px},"
+                f"framerate={fps.numerator}/{fps.denominator},pixel-aspect-ratio=1/1,interlace-mode=progressive")
+        description = (
+            f"appsrc name=src is-live=true format=time do-timestamp=false block=false caps={caps} "
+            f"! rtpvrawpay mtu={RTP_MTU_BYTES} pt={RTP_PAYLOAD_TYPE} perfect-rtptime=false "
+            f"timestamp-offset={self._base_ticks % RTP_WRAP_TICKS} "
+            f'! udpsink host="{self.host}" port={self.port} sync=false async=false'
+        )
+        self._pipeline = Gst.parse_launch(description)
+        self._appsrc = self._pipeline.get_by_name("src")
+        if self._pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
+            raise CameraStateError(f"the simulated camera's RTP pipeline refused to start -- {description}")
+
+    def start(self) -> "RtpVideoSender":
+        """Build the pipeline and start playing from the next due frame; raises if it cannot start."""
+        if self._thread is not None:
             return self
+        k = self.sim.first_frame_at(int(self._clock_ns()))
+        self._build(k)
+        self.sim.render(k)  # the first render builds the stage's caches: not on the clock
         self._stop.clear()
-        # Master time at the pipeline's running time 0: PTS on the camera clock then track the
-        # pipeline clock, which the live stamper waits on.
-        base_master = time.time_ns() - driver.running_time_ns()
-        sensor_epoch = int(self.clock.sensor_ns_exact(base_master))
-        driver.sensor_epoch_ns = sensor_epoch
-        targets = [(self._play_video, "video")]
-        # The first frame goes out once the reader has heard a few whole LTC frames.
-        self._play_from_ns = base_master + self.frame_offset_ns(self.lead_frames)
-        if self.ltc is not None and driver.spec.ltc == LtcInput.APPSRC:
-            self._skip_ltc_before(base_master)
-            first_audio = self.ltc.sample_master_ns(self.ltc.samples_read)
-            self._play_from_ns = max(base_master, first_audio) + self.frame_offset_ns(self.lead_frames)
-            targets.append((self._play_ltc, "ltc"))
-        for target, what in targets:
-            thread = threading.Thread(
-                target=self._guarded, args=(target, driver, sensor_epoch), name=f"camera-sim-{self.camera.name}-{what}",
-                daemon=True,
-            )
-            self._threads.append(thread)
-            thread.start()
+        self._thread = threading.Thread(target=self._guarded, args=(k,), name="camera-sim-rtp", daemon=True)
+        self._thread.start()
         return self
 
     def close(self) -> None:
-        """Stop playing; safe to call twice."""
+        """Stop playing and tear the pipeline down; safe to call twice."""
         self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=5.0)
-        self._threads = []
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+            self._thread = None
+        if self._pipeline is not None:
+            self._pipeline.set_state(self._gst.Gst.State.NULL)
+            self._pipeline = None
 
-    def __enter__(self) -> "CameraSim":
-        return self
+    def __enter__(self) -> "RtpVideoSender":
+        return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _guarded(self, target, driver, sensor_epoch: int) -> None:
+    def send(self, k: int, rgb: np.ndarray) -> None:
+        """Send frame ``k`` now, with its RTP timestamp (``rgb``: its (H, W, 3) uint8 image)."""
+        Gst = self._gst.Gst
+        ticks = self.sim.rtp_ticks(k) - self._base_ticks
+        if ticks < 0:
+            raise CameraStateError(f"frame {k} is before the sender's first frame")
+        buffer = Gst.Buffer.new_wrapped(pack_rgb(rgb))
+        buffer.pts = -(-ticks * NS_PER_S // 90_000)  # rounded up: the payloader rounds down
+        buffer.duration = self.sim.frame_offset_ns(k + 1) - self.sim.frame_offset_ns(k)
+        if self._appsrc.emit("push-buffer", buffer) != Gst.FlowReturn.OK:
+            raise CameraStateError(f"the simulated camera's RTP pipeline stopped taking frames at frame {k}")
+        self.frames_sent += 1
+
+    def _guarded(self, k: int) -> None:
         try:
-            target(driver, sensor_epoch)
+            self._play(k)
         except BaseException as err:  # kept for the caller: a sim that stops says why
             self.error = err
-            self._stop.set()
-            log.exception("camera sim %s stopped", self.camera.name)
+            log.exception("camera sim %s stopped", self.sim.camera.name)
 
-    def _play_ltc(self, driver, sensor_epoch: int) -> None:
-        while not self._stop.is_set():
-            self._push_ltc_until(driver, time.time_ns(), sensor_epoch)
-            self._stop.wait(_LTC_CHUNK_NS / NS_PER_S)
+    def send_master_ns(self, k: int) -> int:
+        """When frame ``k`` leaves the camera: the end of its exposure (mid-time plus half the
+        exposure, ``shutter_angle_deg / 360`` of a frame), on the master clock."""
+        exposure_ns = self.sim.frame_offset_ns(1) * self.sim.camera.shutter_angle_deg / 360.0
+        return self.sim.exposure_master_ns(k) + int(exposure_ns / 2)
 
-    def _play_video(self, driver, sensor_epoch: int) -> None:
-        k = self.first_frame_at(max(time.time_ns(), self._play_from_ns))
+    def _play(self, k: int) -> None:
+        # Frames are rendered ahead (what the stage looks like at an instant is known in advance)
+        # and sent when their exposure ends, so the time on the wire does not depend on the render.
+        sim = self.sim
+        period_ns = sim.frame_offset_ns(1)
         while not self._stop.is_set():
-            now = time.time_ns()
-            due_ns = self.exposure_master_ns(k)
-            if due_ns > now:
-                self._stop.wait((due_ns - now) / NS_PER_S)
-                continue
+            now = int(self._clock_ns())
             newest = k
-            while self.exposure_master_ns(newest + 1) <= now:
-                newest += 1
+            while self.send_master_ns(newest + 1) + period_ns <= now:
+                newest += 1  # more than a frame late: skip to the newest frame still on time
             self.frames_skipped += newest - k
             k = newest
-            self.max_lateness_ns = max(self.max_lateness_ns, now - self.exposure_master_ns(k))
-            rgb = self.render(k)
+            rgb = sim.render(k)
+            due_ns = self.send_master_ns(k)
+            while not self._stop.is_set():
+                now = int(self._clock_ns())
+                if now >= due_ns:
+                    break
+                self._stop.wait((due_ns - now) / NS_PER_S)
             if self._stop.is_set():
-                return  # stopped while rendering: the camera has cut, this frame was never recorded
-            self._push_frame(driver, k, sensor_epoch, rgb)
+                return  # stopped: the camera has cut, this frame was never sent
+            self.max_lateness_ns = max(self.max_lateness_ns, now - due_ns)
+            self.send(k, rgb)
             k += 1
