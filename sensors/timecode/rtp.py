@@ -114,7 +114,7 @@ def pcm_be_to_float(payload: bytes, encoding: str, channels: int = 1) -> np.ndar
 
 def float_to_l16(samples: np.ndarray) -> bytes:
     """Mono samples in [-1, 1] as an L16 payload (big-endian signed 16-bit, clipped)."""
-    x = np.clip(np.rint(np.asarray(samples, dtype=np.float64) * 32767.0), -32768, 32767).astype(">i2")
+    x = np.clip(np.rint(np.asarray(samples, dtype=np.float64) * 32768.0), -32768, 32767).astype(">i2")
     return x.tobytes()
 
 
@@ -122,8 +122,8 @@ def float_to_pcm_be(samples: np.ndarray, encoding: str) -> bytes:
     """Mono samples in [-1, 1] as an L16 or L24 payload (big-endian signed, clipped)."""
     if encoding == "L16":
         return float_to_l16(samples)
-    full = (1 << 23) - 1
-    x = np.clip(np.rint(np.asarray(samples, dtype=np.float64) * full), -full - 1, full).astype(np.int64) & 0xFFFFFF
+    full = 1 << 23
+    x = np.clip(np.rint(np.asarray(samples, dtype=np.float64) * full), -full, full - 1).astype(np.int64) & 0xFFFFFF
     out = np.empty((x.size, 3), dtype=np.uint8)
     out[:, 0], out[:, 1], out[:, 2] = (x >> 16) & 0xFF, (x >> 8) & 0xFF, x & 0xFF
     return out.tobytes()

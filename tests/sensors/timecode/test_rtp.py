@@ -1,0 +1,179 @@
+"""LTC as RTP audio: the simulated generator's RTP sender into the driver's own RTP input on
+loopback, decoded frame-exact; lost, reordered, late and duplicate packets counted; hostile
+datagrams dropped by reason, never raised."""
+
+from __future__ import annotations
+
+import time
+from typing import List
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from config.models import ClockConfig, TimecodeConfig, TimecodeInputConfig
+from sensors.timecode import LtcRtpSender, LtcSim, TimecodeDriver, add_frames
+from sensors.timecode.rtp import build_rtp, float_to_pcm_be, parse_rtp, pcm_be_to_float
+from sensors.vocabulary import NS_PER_S, TimecodeSample
+from tests.polling import wait_for
+
+EPOCH_NS = 1_800_000_000_000_000_000
+
+
+def rtp_config(rate: str, start: str, encoding: str = "L16", drift_ppm: float = 0.0) -> TimecodeConfig:
+    return TimecodeConfig(
+        rate=rate,
+        start=start,
+        clock=ClockConfig(drift_ppm=drift_ppm),
+        input=TimecodeInputConfig(kind="rtp", host="127.0.0.1", port=0, encoding=encoding),
+    )
+
+
+def frame_of(sim: LtcSim, host_ns: int) -> int:
+    """The LTC frame whose start lies nearest ``host_ns`` (frames are 33 ms or more apart)."""
+    seconds = (host_ns - sim.sample_master_ns(0)) / NS_PER_S
+    return int(round(seconds * float(sim.ltc_rate.fps)))
+
+
+@pytest.mark.parametrize(
+    "rate,start,encoding",
+    [("29.97DF", "00:00:59;00", "L16"), ("25", "23:59:59:00", "L24"), ("59.94DF", "00:09:59;00", "L16")],
+)
+def test_loopback_rtp_is_decoded_frame_exact(rate: str, start: str, encoding: str) -> None:
+    config = rtp_config(rate, start, encoding, drift_ppm=30.0)
+    got: List[TimecodeSample] = []
+    driver = TimecodeDriver(config, on_sample=got.append).start()
+    try:
+        sim = LtcSim(config, time.time_ns() + 100_000_000, seed=4)
+        with LtcRtpSender(sim, "127.0.0.1", driver.input.port, encoding=encoding) as sender:
+            assert wait_for(lambda: len(got) >= 45, timeout_s=20.0), (len(got), driver.stats.snapshot())
+        assert sender.error is None and sender.send_errors == 0 and sender.first_sample == 0
+    finally:
+        driver.close()
+    ks = [frame_of(sim, s.stamp.host_ns) for s in got]
+    assert ks == list(range(ks[0], ks[0] + len(ks)))  # every frame, in order
+    for k, sample in zip(ks, got):
+        assert sample.timecode == sim.timecode_of_frame(k)
+        truth_ns = sim.sample_master_ns(int(sim.frame_start_sample(k)))
+        assert 0 <= sample.stamp.host_ns - truth_ns < 10_000_000  # arrival: after the edge, by the transport
+    labels = {str(s.timecode) for s in got}
+    if rate == "29.97DF":
+        assert "00:01:00;02" in labels and "00:01:00;00" not in labels
+    if rate == "25":
+        assert "23:59:59:24" in labels and "00:00:00:00" in labels
+    if rate == "59.94DF":  # minute 10 keeps its first labels; LTC frames label even frames only
+        assert "00:10:00;00" in labels and all(s.timecode.frames % 2 == 0 for s in got)
+    assert driver.stats.dropped == 0, driver.stats.snapshot().drop_reasons
+
+
+def packets(sim: LtcSim, count: int, per_packet: int = 48, first_seq: int = 65500, first_ts: int = 2**32 - 4800) -> List[bytes]:
+    """``count`` RTP L16 packets of ``sim``'s audio; sequence and timestamp wrap on the way."""
+    out = []
+    for i in range(count):
+        audio = (sim.samples(i * per_packet, per_packet).astype(np.float64) - 128.0) / 128.0
+        out.append(build_rtp(first_seq + i, first_ts + i * per_packet, 0x1234, 96, float_to_pcm_be(audio, "L16")))
+    return out
+
+
+def arrival(i: int) -> int:
+    """Packet ``i`` arrives 1 ms after its first sample plus a varying (seeded) delay."""
+    return EPOCH_NS + (i + 1) * 1_000_000 + int(np.random.default_rng(i).integers(50_000, 400_000))
+
+
+def test_lost_reordered_late_and_duplicate_packets_are_counted() -> None:
+    config = rtp_config("25", "10:00:00:00")
+    sim = LtcSim(config, EPOCH_NS, seed=1)
+    stream = packets(sim, 3000)
+    got: List[TimecodeSample] = []
+    driver = TimecodeDriver(config, on_sample=got.append, clock_ns=lambda: EPOCH_NS).start()
+    try:
+        order = [i for i in range(3000) if not 1000 <= i < 1040]  # 40 ms lost
+        order[1900], order[1901] = order[1901], order[1900]  # two swapped: put back in order
+        late = order.index(2500)
+        order.insert(late + 8, order.pop(late))  # 8 packets late: its hole was released as lost
+        order.insert(order.index(2700) + 1, 2700)  # a repeat
+        for i in order:
+            driver.input.on_datagram(stream[i], arrival(i))
+    finally:
+        driver.close()
+    stats = driver.stats
+    assert stats.drops("rtp_lost") == 41 and stats.drops("rtp_late") == 1 and stats.drops("rtp_duplicate") == 1
+    assert driver.input is None
+    # Every frame still carries the generator's label; the holes show as missing LTC frames.
+    ks = [round((s.stamp.host_ns - EPOCH_NS) * 25 / NS_PER_S) for s in got]
+    for k, sample in zip(ks, got):
+        assert sample.timecode == sim.timecode_of_frame(k)
+    missing = [b - a - 1 for a, b in zip(ks, ks[1:]) if b - a > 1]
+    assert len(missing) == 2 and stats.drops("gap") == sum(missing)
+    flagged = [s for s in got if s.flags]
+    assert [f.flags for f in flagged] == [("gap",), ("gap",)] and stats.drops("jump") == 0
+    assert ks[0] == 0 and ks[-1] >= 73 and missing[0] >= 2, (ks[0], ks[-1], missing)
+
+
+def test_host_stamps_come_from_the_least_delayed_arrivals() -> None:
+    config = rtp_config("24", "01:00:00:00")
+    sim = LtcSim(config, EPOCH_NS, seed=1)
+    got: List[TimecodeSample] = []
+    driver = TimecodeDriver(config, on_sample=got.append, clock_ns=lambda: EPOCH_NS).start()
+    try:
+        for i, packet in enumerate(packets(sim, 2000)):
+            driver.input.on_datagram(packet, arrival(i))
+    finally:
+        driver.close()
+    assert len(got) >= 45
+    for sample in got[5:]:
+        k = round((sample.stamp.host_ns - EPOCH_NS) * 24 / NS_PER_S)
+        truth = EPOCH_NS + k * NS_PER_S // 24
+        assert 50_000 <= sample.stamp.host_ns - truth <= 60_000  # the smallest of the delays, not their mean
+
+
+def test_wrong_payload_type_and_truncated_payloads_are_dropped() -> None:
+    config = rtp_config("25", "00:00:00:00")
+    driver = TimecodeDriver(config, clock_ns=lambda: 0).start()
+    try:
+        rx = driver.input
+        rx.on_datagram(build_rtp(1, 0, 1, 97, b"\x00\x01" * 48), 1)
+        rx.on_datagram(build_rtp(2, 48, 1, 96, b"\x00" * 95), 2)
+        rx.on_datagram(b"\x40" + b"\x00" * 20, 3)
+        rx.on_datagram(b"\x80\x60", 4)
+        rx.on_datagram(build_rtp(3, 96, 1, 96, b"\x00\x01" * 48), 5)
+        rx.on_datagram(build_rtp(4, 144, 2, 96, b"\x00\x01" * 48), 6)  # a second sender
+    finally:
+        driver.close()
+    reasons = dict(driver.stats.snapshot().drop_reasons)
+    assert reasons == {"rtp_payload_type": 1, "rtp_payload": 1, "rtp_version": 1, "rtp_short": 1, "rtp_ssrc": 1}
+    assert driver.stats.received == 6
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=1500))
+def test_any_datagram_is_parsed_or_dropped(payload: bytes) -> None:
+    config = rtp_config("30", "00:00:00:00")
+    driver = TimecodeDriver(config, clock_ns=lambda: 0)
+    from sensors.timecode.inputs import RtpLtcInput
+
+    rx = RtpLtcInput(config, driver._feed, driver.stats)
+    for host_ns in (1, 2):
+        rx.on_datagram(payload, host_ns)
+        rx.on_datagram(b"\x80\x60" + payload, host_ns)  # an RTP-looking header with anything after
+    assert driver.stats.received == 4
+
+
+@pytest.mark.parametrize("encoding", ["L16", "L24"])
+def test_pcm_payloads_round_trip(encoding: str) -> None:
+    x = np.random.default_rng(3).uniform(-1, 1, 480)
+    back = pcm_be_to_float(parse_rtp(build_rtp(9, 7, 5, 96, float_to_pcm_be(x, encoding))).payload, encoding)
+    step = 2.0 ** (-15 if encoding == "L16" else -23)
+    assert np.max(np.abs(back - x)) <= step
+    # First channel of a stereo payload: the second channel is ignored.
+    stereo = np.frombuffer(float_to_pcm_be(np.repeat(x, 2) * np.tile([1, -1], x.size), encoding), dtype=np.uint8)
+    assert np.allclose(pcm_be_to_float(stereo.tobytes(), encoding, channels=2), x, atol=step)
+
+
+def test_sender_skips_what_was_due_before_it_started() -> None:
+    config = rtp_config("25", "00:00:00:00")
+    sim = LtcSim(config, time.time_ns() - 3 * NS_PER_S, seed=0)  # the generator has run for 3 s
+    sender = LtcRtpSender(sim, "127.0.0.1", 9)  # the discard port: nothing listens
+    assert 3 * 48000 <= sender._first_packet(time.time_ns()) < 3 * 48000 + 48 * 200
+    assert add_frames(sim.start, 75) == sim.timecode_of_frame(75)
