@@ -232,8 +232,10 @@ class RtpFrameTracker:
         problem = None
         if frame.malformed:
             problem = "malformed"
+        elif frame.lost or not frame.marker:
+            problem = "incomplete"
         elif (frame.width, frame.height) != (self.width_px, self.height_px):
             problem = "size"
-        elif frame.lost or not frame.marker or frame.pixels != self.width_px * self.height_px:
+        elif frame.pixels != self.width_px * self.height_px:
             problem = "incomplete"
         return RtpFrameReport(frame.timestamp, frame.packets, frame.lost, frame.width, frame.height, problem)

@@ -67,3 +67,24 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float, check: Callable[[]
             return True
         time.sleep(0.01)
     return predicate()
+
+
+def rfc4175_packets(rgb: np.ndarray, timestamp: int, first_sequence: int, payload_type: int = 96,
+                    line_bytes_per_packet: int = 1440) -> list:
+    """An RGB frame as RFC 4175 RTP datagrams, written here from the RFC (independent of GStreamer's
+    payloader): one line segment of up to ``line_bytes_per_packet`` bytes per packet, marker on
+    the last, sequence numbers from ``first_sequence`` (mod 2^16)."""
+    import struct
+
+    height, width = rgb.shape[:2]
+    chunk_px = max(1, line_bytes_per_packet // 3)
+    packets = []
+    segments = [(line, x) for line in range(height) for x in range(0, width, chunk_px)]
+    for i, (line, x) in enumerate(segments):
+        data = rgb[line, x:x + chunk_px].tobytes()
+        sequence = (first_sequence + i) & 0xFFFF
+        marker = 0x80 if i == len(segments) - 1 else 0
+        header = struct.pack("!BBHII", 0x80, marker | payload_type, sequence, timestamp & 0xFFFFFFFF, 0x1234)
+        payload = struct.pack("!HHHH", 0, len(data), line & 0x7FFF, x & 0x7FFF) + data
+        packets.append(header + payload)
+    return packets
