@@ -9,8 +9,9 @@ per-point time field each one writes. Loaded from YAML like every profile: unkno
 from __future__ import annotations
 
 import enum
+import ipaddress
 import re
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -110,6 +111,11 @@ class RosConfig(_Model):
 
     sensor_qos_depth: int = Field(5, ge=1, le=1000, description="keep-last depth of the best-effort streams")
     inputs: RosInputs = RosInputs()
+    interfaces: Optional[Tuple[str, ...]] = Field(
+        ("127.0.0.1",),
+        description="IP addresses DDS may bind and talk on (a Fast DDS interface allowlist, see "
+                    "edge/ros/dds_profile.py); loopback by default; null leaves DDS on every interface",
+    )
 
     @classmethod
     def from_rig(cls, rig: "RigConfig", **overrides) -> "RosConfig":
@@ -163,6 +169,24 @@ class RosConfig(_Model):
     @classmethod
     def _topic(cls, value: str) -> str:
         return validate_topic_name(value)
+
+    @field_validator("interfaces")
+    @classmethod
+    def _interfaces(cls, value: Optional[Tuple[str, ...]]) -> Optional[Tuple[str, ...]]:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("interfaces must name at least one address (null: no restriction)")
+        out = []
+        for address in value:
+            try:
+                out.append(str(ipaddress.ip_address(str(address).strip())))
+            except ValueError as err:
+                raise ValueError(
+                    f"interface {address!r} is not an IP address: name the address DDS may use "
+                    "(e.g. 127.0.0.1, ::1 or the stage network's 10.0.0.5), not an interface name"
+                ) from err
+        return tuple(dict.fromkeys(out))
 
     @field_validator("timecode_source")
     @classmethod

@@ -9,6 +9,10 @@ Subscriptions convert messages into vocabulary objects; a malformed message is c
 logged once per topic), never raised into the executor. A consumer callback that raises is
 counted the same way: the executor thread must outlive any one bad message or consumer.
 
+DDS binds only the configured interfaces (``RosConfig.interfaces``, loopback by default): a Fast
+DDS profile with an interface allowlist is put in place before the participant is created
+(:mod:`edge.ros.dds_profile`), unless the user has a profile of their own.
+
 ROS 2 Humble compatibility (the set runs Humble's system rclpy on Python 3.10): only APIs Humble
 has are used: ``Context.init(args, domain_id=)``, ``Node(context=, namespace=,
 start_parameter_services=)``, ``create_subscription(..., raw=True)``, ``MultiThreadedExecutor(
@@ -32,6 +36,7 @@ import numpy as np
 from config.models import RigConfig
 from edge.ros import messages as conv
 from config.ros import RosConfig
+from edge.ros.dds_profile import DdsProfile, apply_dds_profile
 from edge.ros.errors import RosMessageError, RosNodeError, RosUnavailableError
 from edge.ros.qos import diagnostics_qos, latched_qos, sensor_data_qos, tf_qos
 from sensors.vocabulary import T_RIG_CAMERA_OPTICAL, ImageFrame, PointCloud, RigPose, Timecode, TimecodeSample
@@ -136,6 +141,7 @@ class OnsetRosNode:
         self._thread: Optional[threading.Thread] = None
         self._stop = threading.Event()
         self._closed = False
+        self._dds: Optional[DdsProfile] = None
         self._image_index = 0
         #: ``tap(topic, msgtype, msg)`` hears every message this node publishes, after it went out:
         #: the recorder takes the node's own topics here rather than back through DDS.
@@ -160,6 +166,10 @@ class OnsetRosNode:
         if self._node is not None:
             return self
         ros = self._ros
+        # Before the context and node exist: Fast DDS reads its profile when the participant is made.
+        self._dds = apply_dds_profile(ros.interfaces, ros.node_name)
+        if not self._dds.applied:
+            _log.info("DDS interfaces not restricted by Onset: %s", self._dds.reason)
         context = Context()
         node = None
         try:
@@ -187,6 +197,7 @@ class OnsetRosNode:
             if node is not None:
                 node.destroy_node()
             context.try_shutdown()
+            self._dds.restore()
             raise RosNodeError(f"ROS 2 node {ros.node_name!r} failed to start: {err}") from err
         self._context, self._executor = context, executor
         self._thread = threading.Thread(target=self._spin, name=f"onset-ros-{ros.node_name}", daemon=True)
@@ -222,6 +233,8 @@ class OnsetRosNode:
             self._node.destroy_node()
         if self._context is not None:
             self._context.try_shutdown()
+        if self._dds is not None:
+            self._dds.restore()
         self._node = self._executor = self._thread = None
 
     def __enter__(self) -> "OnsetRosNode":
