@@ -99,3 +99,74 @@ def test_ltc_above_thirty_fps_is_refused_with_the_reason(tmp_path):
     path.write_text("timecode:\n  rate: '59.94DF'\n")
     with pytest.raises(ProfileValueError, match="at most 30"):
         load_profile(path)
+
+
+# -- real-rig profiles carry no simulator conventions ------------------------------------------
+
+#: Settings only the simulated stage reads: the stage itself, the renderer's vignetting, the
+#: timecode a sim run starts at.
+_SIM_ONLY_PATHS = (("stage",), ("camera", "intrinsics", "vignetting"), ("timecode", "start"))
+#: A simulated sensor's clock: its offset, drift and jitter against the master clock.
+_SIM_CLOCK_KEYS = ("offset_ns", "drift_ppm", "jitter_ns")
+
+
+def _sim_only_settings(data) -> list:
+    """Key paths of ``data`` (a profile's YAML mapping) that only the simulator needs."""
+    found = []
+    if data.get("simulated", True) is not False:
+        found.append("simulated")
+    for path in _SIM_ONLY_PATHS:
+        node = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            found.append(".".join(path))
+    camera = data.get("camera") or {}
+    if camera.get("source", "appsrc") == "appsrc":  # fed only by a stage in the node's process
+        found.append("camera.source")
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "clock" and isinstance(value, dict):
+                    found.extend(f"{where}{key}.{k}" for k in _SIM_CLOCK_KEYS if k in value)
+                if key == "spare_is_counter" and value is True:
+                    found.append(f"{where}{key}")
+                walk(value, f"{where}{key}.")
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{where[:-1]}[{i}].")
+
+    walk(data, "")
+    return found
+
+
+def _real_profiles() -> list:
+    return [name for name in list_profiles() if not load_profile(name).simulated]
+
+
+def test_the_real_rig_profiles_are_checked():
+    assert {"stage-a-real", "stage-b-ouster-ros"} <= set(_real_profiles())
+    # The check finds what the simulated stage's profile needs.
+    import yaml
+
+    from config.loader import resolve_profile
+
+    sim = _sim_only_settings(yaml.safe_load(resolve_profile("sim-stage").read_text()))
+    assert {"simulated", "stage", "camera.intrinsics.vignetting", "timecode.start",
+            "telemetry[0].spare_is_counter", "lidars[0].clock.drift_ppm"} <= set(sim)
+
+
+@pytest.mark.parametrize("name", _real_profiles())
+def test_a_real_rig_profile_has_no_simulator_settings(name):
+    import yaml
+
+    from config.loader import resolve_profile
+
+    data = yaml.safe_load(resolve_profile(name).read_text())
+    assert _sim_only_settings(data) == []
+    rig = load_profile(name)
+    for sensor in [rig.camera, *rig.lidars, *rig.telemetry, rig.timecode]:
+        clock = sensor.clock
+        assert (clock.offset_ns, clock.drift_ppm, clock.jitter_ns) == (0, 0.0, 0), sensor.name
+    assert not any(t.spare_is_counter for t in rig.telemetry)
