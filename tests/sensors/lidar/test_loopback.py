@@ -37,3 +37,35 @@ def test_sim_to_driver_over_udp_for_a_second():
     assert np.median(np.diff(arrivals)) == pytest.approx(1e8, rel=0.05)
     # The clock fit sees the sensor clock 1.2 ms behind, plus the 1.3 ms a packet takes to fill.
     assert snap.clock is not None and 2.3 < snap.clock.offset_ms < 30.0
+
+
+def test_a_rig_hands_on_slices_and_sweeps_by_sensor_name():
+    """SensorRig passes ``on_lidar_slice`` through: packets over UDP come back as slices of the
+    configured size, named by their sensor, alongside the whole sweeps."""
+    import socket
+
+    from config import load_rig
+    from sensors.rig import SensorRig
+    from sensors.lidar.velodyne import block_azimuths_deg, encode_packet, timestamp_us_of
+
+    model = LidarModel.VLP16
+    rig = load_rig({"lidars": [{"name": "roof", "port": 0, "slice_ms": 5.0}], "telemetry": []})
+    slices, sweeps = [], []
+    period_ns = packet_period_ns(model)
+    count = 3 * int(1e8 / period_ns)  # three turns
+    t0_ns = time.time_ns()
+    with SensorRig(rig, include_camera=False, on_lidar_slice=lambda n, c: slices.append((n, c)),
+                   on_cloud=lambda n, c: sweeps.append((n, c))) as sensors:
+        driver = sensors.get("roof").driver
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            for p in range(count):
+                payload = encode_packet(model, block_azimuths_deg(model, 10.0, p), np.full((12, 32), 5.0),
+                                        np.full((12, 32), 9), timestamp_us_of(t0_ns + p * period_ns))
+                tx.sendto(payload, ("127.0.0.1", driver.port))
+                if p % 16 == 15:  # keep a burst within the socket buffer
+                    assert wait_for(lambda: driver.stats.received > p - 8, timeout_s=2.0)
+            assert wait_for(lambda: driver.stats.received == count, timeout_s=4.0)
+    assert driver.packets_decoded == count and driver.points_decoded == count * 384
+    assert {n for n, _ in slices} == {n for n, _ in sweeps} == {"roof"}
+    assert len(sweeps) >= 2 and max(len(c) for _, c in slices) == 4 * 384
+    assert sum(len(c) for _, c in slices) >= count * 384 - 4 * 384  # all but a slice still filling
