@@ -34,14 +34,12 @@ def _cpu_s() -> float:
 def _play(seconds: float, *, node_kwargs: Optional[dict], record: bool = False) -> dict:
     """One row: the stage (and the node unless ``node_kwargs`` is None) for ``seconds`` of steady state."""
     from sensors.rig import SensorRig
-    from sensors.sim.run import SimulatedStage
+    from sensors.sim.run import SimulatedStage, stage_epoch_ns
 
     rig = load_profile()
     takes = tempfile.TemporaryDirectory(prefix="onset-bench-")
     if node_kwargs is None:
         holder = SensorRig(rig)
-        camera = lambda: holder.get(rig.camera.name).driver  # noqa: E731
-        listener = lambda: holder.get("timecode").driver  # noqa: E731
     else:
         from edge.node.app import EdgeNode
 
@@ -49,10 +47,8 @@ def _play(seconds: float, *, node_kwargs: Optional[dict], record: bool = False) 
         holder = EdgeNode(rig, recorder_config=rig.recorder if record else None,
                           control_token="bench" if record else None, control_port=0,
                           stream_endpoint="tcp://127.0.0.1:0", **node_kwargs)
-        camera, listener = holder.camera_driver, holder.timecode_listener
     with holder:
-        stage = SimulatedStage(rig, time.time_ns() + 2 * NS_PER_S, camera_driver=camera(),
-                               timecode_driver=listener(), udp_in_subprocess=True)
+        stage = SimulatedStage(rig, stage_epoch_ns(rig, time.time_ns(), 2 * NS_PER_S))
         with stage:
             time.sleep(2.0 + _WARM_UP_S)
             if record:

@@ -4,11 +4,12 @@ Two measurements, both against the baseline of real time itself:
 
 1. **Cost per sensor** — each sensor's sim produces ``--seconds`` of its output as fast as it
    can, alone: CPU seconds spent per second of output (the share of one core it needs) and how
-   many times faster than real time it ran. The camera figure includes the GStreamer pipeline
-   with ``timecodestamper`` reading the LTC, through to frames out of the driver.
+   many times faster than real time it ran. The camera figure includes rendering and a GStreamer
+   pipeline (an in-process appsrc) through to frames out of the driver.
 2. **Live** — the whole stage plays in real time through Onset's drivers, as ``onset sim run``
    does, for ``--seconds``: the rate each driver decoded against the rate the sensor should send
-   (the ratio is 1.00 when the sim keeps up), drops, and the CPU share of both processes.
+   (the ratio is 1.00 when the sim keeps up), drops, and the CPU share of the drivers' process
+   and of the stage's device processes (UDP emitters; the camera rendering and sending RTP).
 
 Run: ``make bench`` or ``.venv/bin/python -m benchmarks sim_realtime [--seconds S]``.
 """
@@ -47,6 +48,7 @@ def _measure(produce: Callable[[], int]) -> Tuple[float, float, int]:
 
 def offline_costs(seconds: float) -> List[Tuple[str, str, float, float, int]]:
     """(sensor, unit, cpu share of one core, times faster than real time, items) per sensor sim."""
+    from config.models import CameraSource
     from sensors.camera.driver import CameraDriver
     from sensors.camera.sim import CameraSim
     from sensors.lidar.sim import VelodyneSim
@@ -73,9 +75,10 @@ def offline_costs(seconds: float) -> List[Tuple[str, str, float, float, int]]:
 
     frames = int(seconds * float(rig.camera.frame_rate.fps))
     received: List[object] = []
-    driver = CameraDriver(rig.camera, rig.timecode, on_frame=received.append, live=False).start()
+    in_process = rig.camera.model_copy(update={"source": CameraSource.APPSRC})
+    driver = CameraDriver(in_process, on_frame=received.append, live=False).start()
     try:
-        camera = CameraSim(rig.camera, stage, LtcSim(rig.timecode, EPOCH_NS), EPOCH_NS, seed=1)
+        camera = CameraSim(in_process, stage, LtcSim(rig.timecode, EPOCH_NS), EPOCH_NS, seed=1)
 
         def play() -> int:
             camera.push_frames(driver, frames)
@@ -93,15 +96,13 @@ def offline_costs(seconds: float) -> List[Tuple[str, str, float, float, int]]:
 def live_run(seconds: float):
     """Play the default profile in real time through the drivers; snapshots and CPU shares."""
     from sensors.rig import SensorRig
-    from sensors.sim.run import SimulatedStage
+    from sensors.sim.run import SimulatedStage, stage_epoch_ns
 
     sys.setswitchinterval(0.0002)
     rig = load_profile()
     with SensorRig(rig) as sensors:
-        camera = sensors.get(rig.camera.name).driver
-        timecode = sensors.get("timecode").driver
-        epoch_ns = time.time_ns() + 2 * NS_PER_S
-        stage = SimulatedStage(rig, epoch_ns, camera_driver=camera, timecode_driver=timecode, udp_in_subprocess=True)
+        epoch_ns = stage_epoch_ns(rig, time.time_ns(), 2 * NS_PER_S)
+        stage = SimulatedStage(rig, epoch_ns)
         with stage:
             time.sleep(max(0.0, (epoch_ns - time.time_ns()) / NS_PER_S) + 1.0)  # past start-up
             before = {h.name: (h.stats.snapshot().decoded, h.stats.snapshot().dropped) for h in sensors.handles}
@@ -115,7 +116,7 @@ def live_run(seconds: float):
                 decoded = snap.decoded - before[h.name][0]
                 dropped = snap.dropped - before[h.name][1]
                 rows.append((h.name, h.family, h.expected_rate_hz, decoded / wall, dropped, snap.clock))
-        child_cpu = _children_cpu_s()  # the UDP emitter process, counted once it has exited
+        child_cpu = _children_cpu_s()  # the stage's device processes, counted once they have exited
     return rows, cpu / wall, child_cpu
 
 
@@ -142,8 +143,8 @@ def main(argv: List[str] | None = None) -> int:
     for name, family, expected, achieved, dropped, clock in rows:
         jitter = f"{clock.jitter_ms:.3f}" if clock else "-"
         print(f"| {name} | {family} | {expected:.1f} | {achieved:.1f} | {achieved / expected:.2f} | {dropped} | {jitter} |")
-    print(f"\nCPU: drivers + camera sim process {main_share:.2f} of one core; "
-          f"UDP emitter process {child_cpu_s:.1f} CPU s over its whole life (start-up included).")
+    print(f"\nCPU: drivers process {main_share:.2f} of one core; "
+          f"stage device processes {child_cpu_s:.1f} CPU s over its whole life (start-up included).")
     return 0
 
 

@@ -204,18 +204,20 @@ class CameraDriver:
     def pipeline_latency_ns(self) -> int:
         """The running pipeline's own latency, ns, as a GStreamer latency query answers it.
 
-        The minimum latency the elements report (a capture card's, a decoder's, a jitter
-        buffer's): how long a frame is held between its source and the appsink by design, which
-        the node may subtract from the arrival times. It does not include the wire or the
-        sender. 0 when the pipeline does not answer (not live, or not yet negotiated).
+        The minimum latency the elements upstream of the appsink report (a live source's frame,
+        a capture card's, a decoder's, a jitter buffer's): how long a frame is held between its
+        source and the appsink by design, which the node may subtract from the arrival times. It
+        does not include the wire or the sender (the RTP source reports 0: its stamps are the
+        camera's). 0 when the pipeline is not live or does not answer yet.
         """
-        pipeline = self._require_running()
+        self._require_running()
         Gst = self._gst.Gst
         query = Gst.Query.new_latency()
-        if not pipeline.query(query):
+        # Asked upstream of the appsink: a sink that does not sync answers for itself as not live.
+        if not self._elements[SINK].get_static_pad("sink").peer_query(query):
             return 0
-        _live, min_ns, _max_ns = query.parse_latency()
-        return 0 if min_ns == Gst.CLOCK_TIME_NONE else int(min_ns)
+        live, min_ns, _max_ns = query.parse_latency()
+        return 0 if not live or min_ns == Gst.CLOCK_TIME_NONE else int(min_ns)
 
     def running_time_ns(self) -> int:
         """The pipeline's running time now (its clock minus its base time), ns."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import socket
 import threading
@@ -12,9 +13,8 @@ import pytest
 from sensors.camera.driver import CameraDriver
 from sensors.camera.errors import CameraStateError, PipelineError, PipelineStartError
 from sensors.camera.pipelines import pack_rgb
-from sensors.vocabulary import NS_PER_S
-from tests.sensors.camera._support import gst_only, small_camera, timecode_config, wait_for
-
+from sensors.vocabulary import NS_PER_S, FrameRate, Timecode
+from tests.sensors.camera._support import gst_only, small_camera, wait_for
 
 
 class Collector:
@@ -36,7 +36,7 @@ def test_videotestsrc_yields_frames_of_the_configured_size():
     # 162 px: 486-byte rows that GStreamer pads to 488, so the stride handling is exercised.
     camera = small_camera(source="videotestsrc", width_px=162, height_px=90, fps="25", ltc=False)
     got = Collector()
-    with CameraDriver(camera, timecode_config("25"), got) as driver:
+    with CameraDriver(camera, got) as driver:
         assert wait_for(lambda: len(got) >= 8, 10.0, driver.check)
         latest = driver.latest()
     frames = list(got.frames)
@@ -58,25 +58,13 @@ def test_videotestsrc_yields_frames_of_the_configured_size():
 
 
 @gst_only
-def test_frames_before_any_ltc_carry_no_timecode():
-    # The stamper's placeholder (00:00:00:00, no daily jam) must not pass for a label read off LTC.
-    camera = small_camera(source="videotestsrc", fps="25")
-    got = Collector()
-    with CameraDriver(camera, timecode_config("25"), got) as driver:
-        assert driver.spec.ltc.value == "appsrc"
-        assert wait_for(lambda: len(got) >= 3, 10.0, driver.check)
-        assert driver.frames_without_timecode >= 3
-    assert all(f.timecode is None for f in got.frames)
-
-
-@gst_only
 def test_batch_appsrc_delivers_every_pushed_pixel_and_counts_gaps():
     camera = small_camera(ltc=False, width_px=34, height_px=18)  # 102-byte rows, padded to 104
     got = Collector()
     rng = np.random.default_rng(5)
     images = {k: rng.integers(0, 256, (18, 34, 3), dtype=np.uint8) for k in (0, 1, 2, 5, 6)}
     frame_ns = NS_PER_S // 24
-    with CameraDriver(camera, timecode_config(), got, live=False) as driver:
+    with CameraDriver(camera, got, live=False) as driver:
         driver.sensor_epoch_ns = 7_000_000_000
         for k, rgb in images.items():
             assert driver.push_video(pack_rgb(rgb), k * frame_ns, frame_ns, k)
@@ -94,7 +82,7 @@ def test_batch_appsrc_delivers_every_pushed_pixel_and_counts_gaps():
 @gst_only
 def test_missing_file_raises_naming_filesrc_and_the_path(tmp_path):
     path = tmp_path / "no such take.mov"
-    driver = CameraDriver(small_camera(source="filesrc", device=str(path), ltc=False), timecode_config())
+    driver = CameraDriver(small_camera(source="filesrc", device=str(path), ltc=False))
     with pytest.raises(PipelineError) as info:
         driver.start()
     message = str(info.value)
@@ -109,7 +97,7 @@ def test_error_after_start_is_kept_and_raised_not_swallowed():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again below: nothing listens there
     camera = small_camera(source="rtspsrc", device=f"rtsp://127.0.0.1:{port}/camera", ltc=False)
-    with CameraDriver(camera, timecode_config()) as driver:
+    with CameraDriver(camera) as driver:
         assert wait_for(lambda: driver.error is not None, 10.0)
         with pytest.raises(PipelineError, match="rtspsrc \\(onset_source\\)"):
             driver.check()
@@ -123,19 +111,19 @@ def test_error_after_start_is_kept_and_raised_not_swallowed():
 def test_decklink_without_a_card_refuses_to_start_with_a_clear_error():
     camera = small_camera(source="decklinkvideosrc", device="0", ltc=False)
     with pytest.raises(PipelineStartError, match="decklinkvideosrc pipeline refused to start"):
-        CameraDriver(camera, timecode_config()).start()
+        CameraDriver(camera).start()
 
 
 @gst_only
 def test_appsrc_handles_need_an_appsrc_pipeline():
-    driver = CameraDriver(small_camera(source="videotestsrc", ltc=False), timecode_config())
+    driver = CameraDriver(small_camera(source="videotestsrc", ltc=False))
     with pytest.raises(CameraStateError, match="not started"):
         _ = driver.appsrc_video
     with driver:
         with pytest.raises(CameraStateError, match="no video appsrc"):
             _ = driver.appsrc_video
-        with pytest.raises(CameraStateError, match="no LTC appsrc"):
-            _ = driver.appsrc_ltc
+        with pytest.raises(CameraStateError, match="no UDP port"):
+            _ = driver.port
         assert driver.running_time_ns() >= 0
     driver.close()  # twice is fine
 
@@ -150,7 +138,7 @@ def test_a_consumer_that_raises_is_counted_and_the_stream_goes_on():
             raise RuntimeError("consumer bug")
 
     camera = small_camera(source="videotestsrc", ltc=False)
-    with CameraDriver(camera, timecode_config(), flaky) as driver:
+    with CameraDriver(camera, flaky) as driver:
         assert wait_for(lambda: len(calls) >= 4, 10.0, driver.check)
     assert driver.stats.drops("consumer_error") == 1
 
@@ -164,39 +152,49 @@ def test_close_from_inside_on_frame_does_not_deadlock():
         holder["driver"].close()
         closed.set()
 
-    holder["driver"] = CameraDriver(small_camera(source="videotestsrc", ltc=False), timecode_config(), stop)
+    holder["driver"] = CameraDriver(small_camera(source="videotestsrc", ltc=False), stop)
     holder["driver"].start()
     assert closed.wait(10.0)
     holder["driver"].close()
 
 
-@gst_only
-def test_labels_come_from_ltc_reads_never_from_counting_across_a_gap():
-    # LTC (the timecode family's pure encoder) for LTC frames 0..9, video frames at LTC frames
-    # 2..9, then 12 and 13 with no LTC left: the stamper may count on for the one consecutive
-    # frame after the last read (2..9 all exact), but past the gap it would count 10, 11 where
-    # the truth is 12, 13; those frames must carry no timecode instead.
-    from sensors.timecode.sim import ltc_audio_for_frames
-    from sensors.timecode.smpte import add_frames, parse_timecode
 
-    tc = timecode_config("25", "01:00:00:00")
-    camera = small_camera(fps="25", width_px=32, height_px=18)
-    start = parse_timecode(tc.start, tc.frame_rate)
-    frame_ns = NS_PER_S // 25
-    got = Collector()
-    with CameraDriver(camera, tc, got, live=False) as driver:
+
+@gst_only
+def test_pipeline_latency_is_what_the_running_pipeline_answers():
+    # A live test source reports (at least) one frame of latency; a batch reports none.
+    with CameraDriver(small_camera(source="videotestsrc", fps="25", ltc=False)) as driver:
+        assert wait_for(lambda: driver.latest() is not None, 10.0, driver.check)
+        assert driver.pipeline_latency_ns() >= NS_PER_S // 25
+    with CameraDriver(small_camera(ltc=False), live=False) as batch:
+        assert batch.pipeline_latency_ns() == 0
+    with pytest.raises(CameraStateError, match="not started"):
+        CameraDriver(small_camera(ltc=False)).pipeline_latency_ns()
+
+
+@gst_only
+def test_rp188_timecode_metas_are_read_where_the_card_attaches_them():
+    # No DeckLink card here: an appsrc pipeline told to read metas, fed buffers that carry a
+    # GstVideoTimeCodeMeta as decklinkvideosrc attaches it (and one without).
+    camera = small_camera(fps="29.97DF", ltc=False, width_px=16, height_px=16)
+    got = []
+    driver = CameraDriver(camera, got.append, live=False)
+    driver.spec = dataclasses.replace(driver.spec, timecode_meta=True)
+    labels = [Timecode(10, 0, 59, 29, FrameRate.FPS_29_97_DF), Timecode(10, 1, 0, 2, FrameRate.FPS_29_97_DF), None]
+    black = pack_rgb(np.zeros((16, 16, 3), dtype=np.uint8))
+    with driver:
         driver.sensor_epoch_ns = 0
-        assert driver.push_ltc(ltc_audio_for_frames(start, 10, tc.sample_rate_hz), 0)
-        driver.end_ltc()
-        black = pack_rgb(np.zeros((18, 32, 3), dtype=np.uint8))
-        for k in (2, 3, 4, 5, 6, 7, 8, 9, 12, 13):
-            assert driver.push_video(black, k * frame_ns, frame_ns, k)
+        for k, label in enumerate(labels):
+            assert driver.push_video(black, k * 33_366_667, 33_366_667, k, timecode=label)
         driver.end_video()
         assert driver.wait_eos(10.0)
-    labels = {f.frame_index: f.timecode for f in got.frames}
-    assert sorted(labels) == [2, 3, 4, 5, 6, 7, 8, 9, 12, 13]
-    for k in range(2, 10):
-        assert labels[k] == add_frames(start, k)
-    assert labels[12] is None and labels[13] is None
-    assert driver.frames_without_timecode == 2
-    assert driver.stats.drops("frame_gap") == 2
+    assert [f.timecode for f in got] == labels
+    assert str(got[1].timecode) == "10:01:00;02" and got[1].timecode.rate is FrameRate.FPS_29_97_DF
+    # Without the flag (every source but DeckLink) the meta is not read.
+    plain = []
+    with CameraDriver(camera, plain.append, live=False) as other:
+        other.sensor_epoch_ns = 0
+        assert other.push_video(black, 0, 33_366_667, 0, timecode=labels[0])
+        other.end_video()
+        assert other.wait_eos(10.0)
+    assert plain[0].timecode is None

@@ -11,21 +11,20 @@ from config.models import CameraSource
 from sensors.camera import gst as camera_gst
 from sensors.camera.errors import CameraConfigError, MissingElementError
 from sensors.camera.pipelines import (
-    LTC_APPSRC,
+    DEPAY,
     SINK,
     SOURCE,
-    STAMPER,
     VIDEO_APPSRC,
     build_pipeline,
     pack_rgb,
     rgb_stride_bytes,
     unpack_rgb,
 )
-from sensors.camera.types import LtcInput
-from tests.sensors.camera._support import gst_only, small_camera, timecode_config
+from tests.sensors.camera._support import gst_only, small_camera
 
 DEVICES = {
     CameraSource.APPSRC: None,
+    CameraSource.RTP: None,
     CameraSource.VIDEOTESTSRC: None,
     CameraSource.V4L2: "/dev/video0",
     CameraSource.DECKLINK: "0",
@@ -34,78 +33,59 @@ DEVICES = {
 }
 SOURCE_FACTORY = {
     CameraSource.APPSRC: "appsrc",
+    CameraSource.RTP: "udpsrc",
     CameraSource.VIDEOTESTSRC: "videotestsrc",
     CameraSource.V4L2: "v4l2src",
     CameraSource.DECKLINK: "decklinkvideosrc",
     CameraSource.RTSP: "rtspsrc",
     CameraSource.FILE: "filesrc",
 }
-EXPECTED_LTC = {
-    CameraSource.APPSRC: LtcInput.APPSRC,
-    CameraSource.VIDEOTESTSRC: LtcInput.APPSRC,
-    CameraSource.V4L2: LtcInput.DEVICE,
-    CameraSource.DECKLINK: LtcInput.DEVICE,
-    CameraSource.RTSP: LtcInput.DEVICE,
-    CameraSource.FILE: LtcInput.APPSRC,
-}
-
-
 def _spec(source: CameraSource, **kwargs):
     camera = small_camera(source=source.value, device=DEVICES[source])
-    return build_pipeline(camera, timecode_config(), **kwargs)
+    return build_pipeline(camera, **kwargs)
 
 
 @pytest.mark.parametrize("source", list(CameraSource))
-def test_every_source_has_the_common_tail_and_ltc_input(source):
+def test_every_source_has_the_common_tail_and_waits_for_no_timecode(source):
     spec = _spec(source)
     assert spec.elements[0] == SOURCE_FACTORY[source]
-    assert spec.ltc == EXPECTED_LTC[source]
     tail = (
         "videoconvert ! videoscale ! video/x-raw,format=RGB,width=160,height=90,pixel-aspect-ratio=1/1 ! "
-        f"timecodestamper name={STAMPER} source=ltc set=always post-messages=true drop-frame=false"
+        f"appsink name={SINK} emit-signals=false sync=false"
     )
     assert tail in spec.description
-    assert f"appsink name={SINK} emit-signals=false sync=false" in spec.description
-    assert f"! {STAMPER}.ltc_sink" in spec.description
-    assert "audio/x-raw,format=U8,channels=1,rate=48000" in spec.description
+    assert "timecodestamper" not in spec.description and "timecodestamper" not in spec.elements
+    assert "ltc" not in spec.description.lower() and "audio" not in spec.description
     assert spec.video_live == (source != CameraSource.FILE)
+    assert spec.rtp == (source == CameraSource.RTP)
+    assert spec.timecode_meta == (source == CameraSource.DECKLINK)
+
+
+def test_rtp_head_listens_where_the_profile_says_with_the_streams_caps():
+    spec = build_pipeline(small_camera(source="rtp", host="127.0.0.1", port=5004, fps="25"))
+    assert spec.description.startswith(f'udpsrc name={SOURCE} address="127.0.0.1" port=5004 buffer-size=8388608 ')
+    caps = ("application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,sampling=RGB,depth=(string)8,"
+            "width=(string)160,height=(string)90")
+    assert caps in spec.description
+    assert f"! rtpvrawdepay name={DEPAY} ! videoconvert" in spec.description
+    assert spec.elements[:2] == ("udpsrc", "rtpvrawdepay")
+    assert not spec.index_from_offset
 
 
 def test_appsrc_head_is_live_rgb_at_the_configured_rate_and_batch_blocks():
-    live = build_pipeline(small_camera(fps="29.97DF"), timecode_config("29.97DF"))
+    live = build_pipeline(small_camera(fps="29.97DF"))
     assert f"appsrc name={VIDEO_APPSRC} is-live=true format=time" in live.description
     assert "caps=video/x-raw,format=RGB,width=160,height=90,framerate=30000/1001" in live.description
-    assert "drop-frame=true" in live.description
-    assert f"appsrc name={LTC_APPSRC} is-live=true" in live.description
     assert "max-buffers=2 drop=true" in live.description
-    batch = build_pipeline(small_camera(), timecode_config(), live=False)
+    batch = build_pipeline(small_camera(), live=False)
     assert "is-live=false" in batch.description and "block=true" in batch.description
     assert "drop=false" in batch.description and not batch.video_live
-    # The LTC appsrc stays live in a batch: the stamper never blocks the LTC pusher.
-    assert f"appsrc name={LTC_APPSRC} is-live=true" in batch.description
 
 
-def test_ltc_off_leaves_out_the_stamper_and_the_audio():
-    spec = build_pipeline(small_camera(ltc=False), timecode_config())
-    assert spec.ltc == LtcInput.NONE
-    assert "timecodestamper" not in spec.description and "ltc_sink" not in spec.description
-    assert "timecodestamper" not in spec.elements and "audioconvert" not in spec.elements
-
-
-def test_decklink_reads_ltc_from_the_cards_first_embedded_channel():
+def test_decklink_reads_the_card_in_auto_mode():
     spec = _spec(CameraSource.DECKLINK)
     assert "decklinkvideosrc name=onset_source device-number=0" in spec.description
-    assert "decklinkaudiosrc device-number=0 channels=2 ! deinterleave" in spec.description
-    assert "src_0 ! queue ! audioconvert ! audioresample" in spec.description
-
-
-def test_ltc_audio_override():
-    spec = _spec(CameraSource.V4L2, ltc_audio="alsasrc device=hw:1,0")
-    assert "alsasrc device=hw:1,0 ! queue ! audioconvert" in spec.description
-    assert "alsasrc" in spec.elements and "autoaudiosrc" not in spec.elements
-    assert _spec(CameraSource.RTSP, ltc_audio="appsrc").ltc == LtcInput.APPSRC
-    with pytest.raises(CameraConfigError, match="ltc_audio"):
-        _spec(CameraSource.V4L2, ltc_audio="  ")
+    assert "decklinkaudiosrc" not in spec.description
 
 
 @pytest.mark.parametrize(
@@ -121,15 +101,12 @@ def test_ltc_audio_override():
 )
 def test_bad_device_names_the_field(source, device, match):
     with pytest.raises(CameraConfigError, match=match):
-        build_pipeline(small_camera(source=source.value, device=device), timecode_config())
+        build_pipeline(small_camera(source=source.value, device=device))
 
 
-def test_camera_and_timecode_rates_must_match_with_ltc():
-    with pytest.raises(CameraConfigError, match="rates must match"):
-        build_pipeline(small_camera(fps="25"), timecode_config("24"))
-    # 29.97 NDF video with 29.97 DF timecode is the same frame rate: allowed.
-    build_pipeline(small_camera(fps="29.97"), timecode_config("29.97DF"))
-    build_pipeline(small_camera(fps="25", ltc=False), timecode_config("24"))
+def test_bad_rtp_host_names_the_field():
+    with pytest.raises(CameraConfigError, match="camera.host"):
+        build_pipeline(small_camera(source="rtp", host="127.0.0.1\nx"))
 
 
 @settings(max_examples=60, deadline=None)
@@ -174,23 +151,31 @@ def test_every_description_parses_where_its_elements_exist(source, live):
     pipeline = Gst.parse_launch(spec.description)
     try:
         assert pipeline.get_by_name(SINK) is not None
-        assert pipeline.get_by_name(STAMPER).get_static_pad("sink") is not None
         source_element = pipeline.get_by_name(VIDEO_APPSRC if source == CameraSource.APPSRC else SOURCE)
         assert source_element.get_factory().get_name() == SOURCE_FACTORY[source]
         if source == CameraSource.FILE:
             assert source_element.get_property("location") == DEVICES[source]
-        if spec.ltc == LtcInput.APPSRC:
-            assert pipeline.get_by_name(LTC_APPSRC).get_property("is-live") is True
+        if source == CameraSource.RTP:
+            caps = source_element.get_property("caps").get_structure(0)
+            assert caps.get_string("encoding-name") == "RAW" and caps.get_string("width") == "160"
+            assert pipeline.get_by_name(DEPAY).get_factory().get_name() == "rtpvrawdepay"
+        factories, elements = set(), pipeline.iterate_elements()
+        while True:
+            result, element = elements.next()
+            if result != Gst.IteratorResult.OK:
+                break
+            factories.add(element.get_factory().get_name())
+        assert SOURCE_FACTORY[source] in factories and "timecodestamper" not in factories
     finally:
         pipeline.set_state(Gst.State.NULL)
 
 
 @gst_only
-@pytest.mark.parametrize("absent", ["decklinkvideosrc", "v4l2src", "timecodestamper"])
+@pytest.mark.parametrize("absent", ["decklinkvideosrc", "v4l2src", "rtpvrawdepay"])
 def test_an_element_missing_from_the_registry_is_named(absent, monkeypatch):
     real = camera_gst.element_available
     monkeypatch.setattr(camera_gst, "element_available", lambda name: name != absent and real(name))
-    source = {"decklinkvideosrc": CameraSource.DECKLINK, "v4l2src": CameraSource.V4L2}.get(absent, CameraSource.APPSRC)
+    source = {"decklinkvideosrc": CameraSource.DECKLINK, "v4l2src": CameraSource.V4L2}.get(absent, CameraSource.RTP)
     spec = _spec(source)
     with pytest.raises(MissingElementError, match=f"'{absent}' is not installed") as info:
         camera_gst.require_elements(spec.elements, needed_for="camera 'a'")

@@ -1,4 +1,4 @@
-"""The simulated camera: its schedule on a drifting clock, determinism, and playing into the driver."""
+"""The simulated camera: its schedule on a drifting clock, determinism, its truth, and playing into the driver."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import time
 import numpy as np
 import pytest
 
+from config.models import CameraSource
 from sensors.camera.driver import CameraDriver
 from sensors.camera.errors import CameraError, CameraStateError
-from sensors.camera.sim import LEAD_FRAMES, CameraSim
+from sensors.camera.rtp import RTP_WRAP_TICKS, frame_index_from_ticks, ns_from_ticks, ticks_from_ns
+from sensors.camera.sim import LEAD_FRAMES, CameraSim, RtpVideoSender
 from sensors.timecode.sim import LtcSim
 from sensors.timecode.smpte import add_frames
 from sensors.vocabulary import NS_PER_S
@@ -62,7 +64,7 @@ def test_truth_labels_follow_the_ltc_generator_through_the_run():
     sim, _ = _sim("29.97DF")
     truths = [sim.truth(k) for k in range(0, 3000, 7)]
     for truth in truths:
-        assert truth.timecode == add_frames(sim.ltc.start, LEAD_FRAMES + truth.frame_index)
+        assert truth.timecode == add_frames(sim.ltc.start, LEAD_FRAMES + truth.k)
         assert truth.pts_ns == truth.sensor_ns
 
 
@@ -95,40 +97,65 @@ def test_rate_mismatch_and_bad_render_are_refused():
         sim.render(0)
 
 
+def test_truth_is_what_goes_on_the_wire():
+    sim, _ = _sim("23.976")
+    for k in (0, 1, 17, 500):
+        truth = sim.truth(k)
+        ticks = ticks_from_ns(sim.stamp_sensor_ns(k))
+        assert truth.rtp_timestamp == ticks % RTP_WRAP_TICKS and truth.k == k
+        assert truth.sensor_ns == ns_from_ticks(ticks)
+        assert abs(truth.sensor_ns - sim.stamp_sensor_ns(k)) <= 5_556  # half a 90 kHz tick
+        assert truth.frame_index == frame_index_from_ticks(ticks, sim.fps)
+        assert sim.k_of_frame_index(truth.frame_index) == k
+
+
+@pytest.mark.parametrize("rate", ["24", "29.97DF", "23.976"])
+def test_an_aligned_epoch_puts_frame_0_on_a_whole_frame_and_keeps_the_jam(rate):
+    tc = timecode_config(rate, "01:00:00:00")
+    camera = small_camera(fps=rate)
+    raw = _sim(rate)[0]
+    aligned_ns = CameraSim.aligned_epoch_ns(camera, lambda e: LtcSim(tc, e, seed=9), EPOCH_NS)
+    assert abs(aligned_ns - EPOCH_NS) <= raw.frame_offset_ns(1) // 2 + 1
+    sim = CameraSim(camera, PatternStage(), LtcSim(tc, aligned_ns, seed=9), aligned_ns, seed=1)
+    assert abs(sim.frame_phase_ns()) < 25_000  # the LTC's sample period
+    assert sim.truth(0).timecode == add_frames(sim.ltc.start, LEAD_FRAMES)
+    # The driver's frame numbers follow k one for one, jitter or not.
+    first = sim.truth(0).frame_index
+    assert [sim.truth(k).frame_index - first for k in range(300)] == list(range(300))
+
+
 @gst_only
-def test_push_frames_needs_a_batch_driver_and_start_a_live_one():
-    sim, tc = _sim()
-    with CameraDriver(sim.camera, tc) as live:
+def test_push_frames_needs_a_batch_driver():
+    sim, _ = _sim()
+    with CameraDriver(sim.camera) as live:
         with pytest.raises(CameraStateError, match="live=False"):
             sim.push_frames(live, 2)
-    with CameraDriver(sim.camera, tc, live=False) as batch:
-        with pytest.raises(CameraStateError, match="push_frames"):
-            sim.start(batch)
 
 
 @gst_only
 def test_batch_frames_arrive_pixel_exact_with_their_stamps():
-    sim, tc = _sim("25")
+    sim, _ = _sim("25")
     frames = []
-    with CameraDriver(sim.camera, tc, frames.append, live=False) as driver:
+    with CameraDriver(sim.camera, frames.append, live=False) as driver:
         truths = sim.push_frames(driver, 12)
         assert driver.wait_eos(10.0)
     assert len(frames) == 12 and sim.frames_sent == 12
     for frame, truth in zip(frames, truths):
-        np.testing.assert_array_equal(frame.rgb, sim.render(truth.frame_index))
+        np.testing.assert_array_equal(frame.rgb, sim.render(truth.k))
         assert frame.exposure_mid.sensor_ns == truth.sensor_ns == driver.sensor_epoch_ns + truth.pts_ns
-        assert frame.timecode == truth.timecode
+        assert frame.frame_index == truth.frame_index
+        assert frame.timecode is None  # the label comes from the synchronizer, not the video path
 
 
 @gst_only
-def test_batch_without_an_ltc_generator_ends_the_ltc_and_labels_nothing():
-    sim, tc = _sim(ltc=False)
+def test_batch_without_an_ltc_generator_delivers_every_frame():
+    sim, _ = _sim(ltc=False)
     frames = []
-    with CameraDriver(sim.camera, tc, frames.append, live=False) as driver:
-        sim.push_frames(driver, 5)
-        assert driver.wait_eos(10.0)  # would stall if the LTC stream were left open
-    assert [f.frame_index for f in frames] == list(range(5))
-    assert all(f.timecode is None for f in frames) and driver.frames_without_timecode == 5
+    with CameraDriver(sim.camera, frames.append, live=False) as driver:
+        truths = sim.push_frames(driver, 5)
+        assert driver.wait_eos(10.0)
+    assert [f.frame_index for f in frames] == [t.frame_index for t in truths]
+    assert all(t.timecode is None for t in truths)
 
 
 class SlowStage(PatternStage):
@@ -141,23 +168,20 @@ class SlowStage(PatternStage):
 
 @gst_only
 def test_real_time_skips_frames_it_cannot_render_and_the_driver_counts_them():
+    camera = small_camera(fps="24", source="rtp", port=0)
     tc = timecode_config("24", "01:00:00:00")
-    camera = small_camera(fps="24")
     epoch_ns = time.time_ns()
     sim = CameraSim(camera, SlowStage(), LtcSim(tc, epoch_ns, seed=2), epoch_ns, seed=3)
     frames = []
-    with CameraDriver(camera, tc, frames.append) as driver:
-        sim.start(driver)
-        try:
+    with CameraDriver(camera, frames.append) as driver:
+        with RtpVideoSender(sim, "127.0.0.1", driver.port) as sender:
             assert wait_for(lambda: len(frames) >= 5, 15.0, driver.check)
-        finally:
-            sim.close()
-    assert sim.error is None and sim.frames_skipped > 0
+    assert sender.error is None and sender.frames_skipped > 0
     index = [f.frame_index for f in frames]
     gaps = sum(b - a - 1 for a, b in zip(index, index[1:]))
     assert gaps > 0 and driver.stats.drops("frame_gap") == gaps
-    for frame in frames:  # the LTC thread kept the reader fed: every frame still labelled exactly
-        assert frame.timecode == sim.truth(frame.frame_index).timecode
+    for frame in frames:  # every frame that did go out carries its own stamp
+        assert frame.exposure_mid.sensor_ns == sim.truth(sim.k_of_frame_index(frame.frame_index)).sensor_ns
 
 
 @gst_only
@@ -166,17 +190,17 @@ def test_the_real_stage_through_the_pipeline():
     from sensors.sim.stage import Stage
 
     rig = load_profile("sim-stage")
-    camera = rig.camera.model_copy(update={"width_px": 160, "height_px": 90})
+    camera = rig.camera.model_copy(update={"width_px": 160, "height_px": 90, "source": CameraSource.APPSRC})
     stage = Stage.from_rig(rig, EPOCH_NS)
     ltc = LtcSim(rig.timecode, EPOCH_NS, seed=1)
     sim = CameraSim(camera, stage, ltc, EPOCH_NS, seed=2)
     frames = []
-    with CameraDriver(camera, rig.timecode, frames.append, live=False) as driver:
+    with CameraDriver(camera, frames.append, live=False) as driver:
         truths = sim.push_frames(driver, 6)
         assert driver.wait_eos(20.0)
     assert len(frames) == 6
     for frame, truth in zip(frames, truths):
         expected = stage.render(truth.master_ns, camera)
         np.testing.assert_array_equal(frame.rgb, expected)
-        assert frame.timecode == truth.timecode == add_frames(ltc.start, LEAD_FRAMES + truth.frame_index)
+        assert truth.timecode == add_frames(ltc.start, LEAD_FRAMES + truth.k)
     assert frames[0].rgb.std() > 5.0, "the stage rendered a scene, not a flat frame"
