@@ -10,9 +10,9 @@ was taken. It counts what it receives and drops in the driver's :class:`~sensors
   drops ``rtp_short``, ``rtp_version``, ``rtp_payload_type``, ``rtp_payload``, ``rtp_lost``
   (packets, from sequence numbers), ``rtp_late``, ``rtp_duplicate``; ``counters["reordered"]``
   counts packets put back in order.
-- ``pulse`` / ``alsa`` (:class:`GstLtcInput`): ``pulsesrc`` / ``alsasrc`` into an appsink; the
-  buffer PTS gives the sample index and, through the pipeline clock sampled beside
-  ``time.time_ns``, the host time.
+- ``pulse`` / ``alsa`` (:class:`GstLtcInput`): ``pulsesrc`` / ``alsasrc`` into an appsink, on
+  GStreamer's system clock (the source slaves its timestamps to it); the buffer PTS gives the
+  sample index and, through the system clock read beside ``time.time_ns``, the host time.
 - ``wav`` (:class:`WavLtcInput`): a file (:mod:`sensors.timecode.wav`), played in real time from
   :meth:`start` (sample ``i`` at ``start + i / rate``) or, with ``realtime: false``, all at once
   with the same stamps.
@@ -149,6 +149,9 @@ class GstLtcInput:
         if self.spec.device:
             pipeline.get_by_name("src").set_property("device", self.spec.device)
         pipeline.get_by_name("ltc").connect("new-sample", self._on_sample)
+        # The system clock, not the device's: the source then stamps buffers on a clock that reads
+        # the same whenever it is read, so a late streaming thread does not shift host times.
+        pipeline.use_clock(Gst.SystemClock.obtain())
         self._pipeline = pipeline
         if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
             message = self._bus_error(Gst)
