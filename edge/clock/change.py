@@ -2,13 +2,22 @@
 
 A clock step smaller than the outlier gate moves every residual by the same amount but rejects
 none of them, so the gate cannot see it. Page's cumulative sum can. Each residual ``r`` (ns, the
-distance of a gated sample from the line predicted before it arrived) is normalised by its
-prediction spread ``s`` (ns: the jitter, widened by the line's own uncertainty at that sensor
-time) and clipped, ``z = clip(r / s, -clip, +clip)``; then
+distance of a gated sample from the line predicted before it arrived) becomes a normal score
+``z`` and is clipped to ``+/- clip``; then
 
     upper = max(0, upper + z - drift)        lower = max(0, lower - z - drift)
 
-and an alarm is raised when either sum passes ``threshold``. ``drift`` (``k``) is half the
+and an alarm is raised when either sum passes ``threshold``.
+
+The normal score is ``Phi^-1`` of the residual's rank among the window's own residuals
+(:func:`score_table`, :func:`normal_score`), not ``r / sigma``: transport delays are skewed (a
+gamma or exponential tail of late packets), and on ``r / sigma`` such a tail alone walks the upper
+sum to an alarm. Ranked, any jitter distribution gives ``z ~ N(0, 1)`` without a step, so the
+false-alarm rate below holds for every clock; for Gaussian jitter ``z = r / sigma``, and the
+detection bounds below are stated for that case (a shift of ``delta`` spreads moves ``z`` by
+``delta``). Until the window holds :data:`MIN_TABLE_SAMPLES` residuals the model uses
+``r / sigma``. The residual is first divided by the square root of the line's leverage at that
+sensor time (prediction variance over the jitter's), so a short history does not inflate ``z``. ``drift`` (``k``) is half the
 smallest shift to be found quickly, in spreads; ``threshold`` (``h``) sets the false-alarm rate.
 The clip bounds what one residual can add, so a single stalled packet cannot raise an alarm.
 
@@ -35,10 +44,25 @@ estimate).
 
 from __future__ import annotations
 
+import bisect
 import math
+from statistics import NormalDist
 from typing import NamedTuple, Optional, Tuple
 
-__all__ = ["CUSUM_DRIFT", "CUSUM_THRESHOLD", "CUSUM_CLIP", "CusumState", "cusum_update", "detection_bound_samples"]
+import numpy as np
+
+__all__ = [
+    "CUSUM_DRIFT",
+    "CUSUM_THRESHOLD",
+    "CUSUM_CLIP",
+    "MIN_TABLE_SAMPLES",
+    "CusumState",
+    "ScoreTable",
+    "cusum_update",
+    "detection_bound_samples",
+    "normal_score",
+    "score_table",
+]
 
 #: Default drift ``k`` in spreads: half of 2 spreads, the smallest step that must be found quickly
 #: (half of the model's default 4-spread outlier gate).
@@ -47,6 +71,52 @@ CUSUM_DRIFT = 1.0
 CUSUM_THRESHOLD = 10.0
 #: Default clip of one normalised residual, in spreads (the model's default gate).
 CUSUM_CLIP = 4.0
+#: Residuals needed before ranks replace ``r / sigma``: the outer tabulated quantiles (0.6 % and
+#: 99.4 %) then rest on at least one or two samples each.
+MIN_TABLE_SAMPLES = 256
+
+# Normal scores at which the residual quantiles are tabulated, and their probabilities.
+_SCORES = tuple(float(v) for v in np.linspace(-2.5, 2.5, 41))
+_PROBS = np.array([NormalDist().cdf(v) for v in _SCORES])
+_TAIL = 8  # entries spanning one unit of score: the slope used beyond the table's ends
+
+
+class ScoreTable(NamedTuple):
+    """Residual quantiles (ns, non-decreasing) and the normal scores they stand for."""
+
+    residuals: Tuple[float, ...]
+    scores: Tuple[float, ...]
+
+
+def score_table(residuals) -> Optional[ScoreTable]:
+    """The empirical quantiles of ``residuals`` (ns) at the normal scores -2.5 ... 2.5, or None
+    with fewer than :data:`MIN_TABLE_SAMPLES` finite values or no spread between the outer ones."""
+    r = np.asarray(residuals, dtype=np.float64).ravel()
+    r = r[np.isfinite(r)]
+    if r.size < MIN_TABLE_SAMPLES:
+        return None
+    q = np.maximum.accumulate(np.quantile(r, _PROBS))
+    if not q[-1] > q[0]:
+        return None
+    return ScoreTable(tuple(float(v) for v in q), _SCORES)
+
+
+def normal_score(residual: float, table: ScoreTable) -> float:
+    """``Phi^-1`` of ``residual``'s place among the tabulated quantiles (dimensionless): linear
+    between them; beyond the ends along the slope of the outermost unit of score."""
+    q, s = table.residuals, table.scores
+    r = float(residual)
+    i = bisect.bisect_left(q, r)
+    if i == 0:
+        lo, hi = 0, _TAIL
+    elif i == len(q):
+        lo, hi = len(q) - 1 - _TAIL, len(q) - 1
+    else:
+        lo, hi = i - 1, i
+    width = q[hi] - q[lo]
+    if width <= 0.0:  # tied quantiles (rounded stamps): the middle of the tie
+        return 0.5 * (s[lo] + s[hi])
+    return s[lo] + (s[hi] - s[lo]) * (r - q[lo]) / width
 
 
 class CusumState(NamedTuple):

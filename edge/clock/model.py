@@ -62,7 +62,15 @@ from typing import Deque, Optional, Tuple
 
 import numpy as np
 
-from edge.clock.change import CUSUM_DRIFT, CUSUM_THRESHOLD, CusumState, cusum_update
+from edge.clock.change import (
+    CUSUM_DRIFT,
+    CUSUM_THRESHOLD,
+    CusumState,
+    ScoreTable,
+    cusum_update,
+    normal_score,
+    score_table,
+)
 from edge.clock.fit import ClockMapping, detect_step, huber_line_fit, lower_envelope_fit
 from edge.clock.window import SampleWindow
 
@@ -189,6 +197,7 @@ class ClockModel:
         self.steps = 0
         self.outliers = 0
         self.master_shifts = 0  # shift_master calls that moved the reference
+        self._since_step: Optional[int] = None  # gated samples observed since the last step taken
         self._last: Optional[Tuple[int, int]] = None
         self._mapping: Optional[ClockMapping] = None
         self._reset_history(None)
@@ -264,7 +273,7 @@ class ClockModel:
         offset = h - self.latency_ns - s
         with self._lock:
             self.observed += 1
-            self._last = (s, h)
+            previous, self._last = self._last, (s, h)
             if self._s_ref is None:
                 self._s_ref, self._y_ref = s, offset
             x, y = s - self._s_ref, offset - self._y_ref
@@ -276,13 +285,19 @@ class ClockModel:
                 # Cold start (no spread known yet) takes everything; the first robust fit sorts it out.
                 ok = self._sigma is None or abs(residual) <= self._gate_ns(x)
                 testing = self._testing()
-                z = residual / self._spread_ns(x) if ok and testing else None
+                # A sample that arrives bunched with the one before (under a quarter of the usual
+                # gap) was held up on the way: it measures the hold-up, not the clock. The tail of a
+                # released backlog is such a run, inside the gate, and must not walk the test.
+                bunched = previous is not None and abs(h - previous[1]) < 0.25 * self._win.mean_gap_ns()
+                z = self._score(x, residual) if ok and testing and not bunched else None
                 self._win.add(x, y, ok)
                 if testing:
                     self._cusum, alarm = cusum_update(
                         self._cusum, z, drift=self._cusum_k, threshold=self._cusum_h, clip=self._reject
                     )
             if ok:
+                if self._since_step is not None:
+                    self._since_step += 1
                 self._accept_run += 1
                 if self._accept_run >= 3:  # back on the line: earlier rejects were not a step
                     self._pending.clear()
@@ -333,6 +348,8 @@ class ClockModel:
     def _reset_history(self, prior: Optional[Tuple[float, float]]) -> None:
         self._win.clear()
         self._cusum = CusumState()
+        if prior is None:
+            self._scores: Optional[ScoreTable] = None
         self._s_ref: Optional[int] = None
         self._y_ref = 0
         self._a = 0.0
@@ -370,9 +387,14 @@ class ClockModel:
         sigma = max(self._sigma or 0.0, self._floor) * (1.0 + 2.0 / math.sqrt(max(self._sigma_n, 1)))
         return self._reject * sigma * math.sqrt(self._lever(x))
 
-    def _spread_ns(self, x: int) -> float:
-        """The prediction spread at sensor time ``x`` (ns) that normalises the step test's residuals."""
-        return max(self._sigma or 0.0, self._floor) * math.sqrt(self._lever(x))
+    def _score(self, x: int, residual: float) -> float:
+        """The step test's normal score of a residual (ns) at sensor time ``x``: ranked against the
+        window's residuals once there are enough of them and they spread beyond the jitter floor,
+        else over the spread (:mod:`edge.clock.change`)."""
+        scaled = residual / math.sqrt(self._lever(x))
+        if self._scores is not None:
+            return normal_score(scaled, self._scores)
+        return scaled / max(self._sigma or 0.0, self._floor)
 
     def _testing(self) -> bool:
         """Whether the in-gate step test runs: once the spread is measured as well as convergence
@@ -409,9 +431,10 @@ class ClockModel:
         )
         ok = fit.inliers
         self.outliers += int(np.count_nonzero(was_ok & ~ok)) - int(np.count_nonzero(ok & ~was_ok))
-        self._sigma = fit.sigma
         m = xs.size
-        self._sigma_n = m
+        if self._step_prior is None or m >= self._sigma_n:
+            self._sigma, self._sigma_n = fit.sigma, m
+        # else: just after a step: jitter does not step, keep the spread measured on more samples
         self._win.replace(xs, ys, ok)
         xf, yf = xs[ok].astype(np.float64), ys[ok].astype(np.float64)
         self._solve_sums()
@@ -420,7 +443,16 @@ class ClockModel:
             self._solve_sums()
         self._since_refit = 0
         self._refit_interval = min(self._refit_every, max(self._min_samples, m // 2))
+        self._scores = self._score_table(xf, yf)
         self._publish_fit(xf, yf)
+
+    def _score_table(self, xf: np.ndarray, yf: np.ndarray) -> Optional[ScoreTable]:
+        """Ranks for the step test from the gated residuals about the current line (None: use the
+        spread), unless the jitter floor dominates them (noiseless clocks: ranks of rounding)."""
+        table = score_table(yf - (self._a + self._b * xf)) if xf.size else None
+        if table is None or table.residuals[-1] - table.residuals[0] < 5.0 * self._floor:
+            return None
+        return table
 
     def _publish_fit(self, xf: np.ndarray, yf: np.ndarray) -> None:
         """Publish the line of the delay model, fitted to the gated samples ``xf``, ``yf``."""
@@ -454,6 +486,8 @@ class ClockModel:
         error = self._error_estimate()
         if error is None or self._win.n < self._min_samples or self._sigma_n < 4 * self._min_samples:
             self._converged = False  # a spread measured on a few dozen samples can be off by half
+        elif self._since_step is not None and self._since_step < self._min_samples:
+            self._converged = False  # a step was just taken: only samples after it say the new line holds
         elif len(self._pending) >= self._step_min and self._accept_run == 0:
             self._converged = False  # a run of rejects: the line may no longer describe the clock
         elif error * (1.0 + 2.0 / math.sqrt(self._sigma_n)) <= self._converged_error:
@@ -480,6 +514,7 @@ class ClockModel:
         self._reset_history((self._b, self._denom))  # keeps the spread: jitter does not step either
         self.steps += 1
         self.outliers -= len(agree)
+        self._since_step = len(agree)  # all after the step: they agreed on its new offset
         self._s_ref, self._y_ref = agree[-1][0], agree[-1][1]
         for s, offset, _ in agree:
             self._win.add(s - self._s_ref, offset - self._y_ref, True)
@@ -501,6 +536,7 @@ class ClockModel:
         self.outliers += int(np.count_nonzero(was_ok & ~ok)) - int(np.count_nonzero(ok & ~was_ok))
         self._reset_history((self._b, self._denom))  # keeps the spread: jitter does not step either
         self.steps += 1
+        self._since_step = 0
         self._s_ref, self._y_ref = s_ref, y_ref
         self._win.replace(xs - xs[-1], ys - ys[-1], ok)
         self._solve_sums()

@@ -89,6 +89,12 @@ class SampleWindow:
         self.sx, self.sy = float(xf.sum()), float(yf.sum())
         self.sxx, self.sxy = float(np.dot(xf, xf)), float(np.dot(xf, yf))
 
+    def mean_gap_ns(self) -> float:
+        """Mean sensor time between the samples held (ns); 0 with fewer than two."""
+        if self.count < 2:
+            return 0.0
+        return float(self.newest_x() - int(self._x[self._tail()])) / (self.count - 1)
+
     def newest_x(self) -> int:
         """Sensor time of the newest sample (relative, ns); 0 when empty."""
         return int(self._x[(self._head - 1) % self.capacity]) if self.count else 0
