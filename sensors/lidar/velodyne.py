@@ -26,6 +26,7 @@ Azimuths follow Velodyne: degrees clockwise seen from above, 0 along the sensor'
 
 from __future__ import annotations
 
+import struct
 from functools import lru_cache
 from typing import Tuple, Union
 
@@ -91,6 +92,9 @@ _PACKET_DTYPE = np.dtype(
     [("blocks", _BLOCK_DTYPE, (BLOCKS_PER_PACKET,)), ("timestamp", "<u4"), ("return_mode", "u1"), ("product", "u1")]
 )
 assert _PACKET_DTYPE.itemsize == PACKET_BYTES
+#: Each block's flag and azimuth (skipping its 96 bytes of records), then timestamp, mode, product.
+_HEADER_STRUCT = struct.Struct("<" + "HH96x" * BLOCKS_PER_PACKET + "IBB")
+assert _HEADER_STRUCT.size == PACKET_BYTES
 
 # velodyne-decoder's default calibrations (radians and metres, as it stores them).
 _VLP16_ELEVATION_RAD = (
@@ -309,34 +313,29 @@ def parse_packet_header(payload: Union[bytes, bytearray, memoryview]) -> PacketH
     length = len(payload)
     if length != PACKET_BYTES:
         raise PacketLengthError(length, PACKET_BYTES)
-    packet = np.frombuffer(payload, dtype=_PACKET_DTYPE, count=1)[0]
-    flags = packet["blocks"]["flag"]
-    bad = np.flatnonzero(flags != _BLOCK_FLAG_LE)
-    if bad.size:
-        value = int(flags[bad[0]])
-        raise BlockFlagError(int(bad[0]), ((value & 0xFF) << 8) | (value >> 8))
-    product = int(packet["product"])
+    # One C call for the 12 flags and azimuths and the trailer; the checks are on 12 ints.
+    fields = _HEADER_STRUCT.unpack_from(payload)
+    flags, azimuth = fields[0:24:2], fields[1:24:2]
+    timestamp_us, mode, product = fields[24], fields[25], fields[26]
+    for block, flag in enumerate(flags):
+        if flag != _BLOCK_FLAG_LE:
+            raise BlockFlagError(block, ((flag & 0xFF) << 8) | (flag >> 8))
     if product not in _PRODUCTS_BY_ID:
         known = ", ".join(f"{m.value} (0x{p:02X})" for m, p in PRODUCT_IDS.items())
         raise UnknownProductError(product, known)
-    mode = int(packet["return_mode"])
     if mode not in (RETURN_STRONGEST, RETURN_LAST, RETURN_DUAL):
         raise ReturnModeError(mode)
-    timestamp_us = int(packet["timestamp"])
     if timestamp_us >= US_PER_HOUR:
         raise TimestampError(timestamp_us)
-    azimuth = packet["blocks"]["azimuth"].astype(np.int64)
-    over = np.flatnonzero(azimuth >= 36000)
-    if over.size:
-        raise AzimuthError(f"block {int(over[0])} azimuth {int(azimuth[over[0]])} is not below 36000 (0.01 deg)")
-    steps = np.mod(np.diff(azimuth), 36000)
-    jump = np.flatnonzero(steps > _MAX_BLOCK_STEP_CDEG)
-    if jump.size:
-        i = int(jump[0])
-        raise AzimuthError(
-            f"block azimuths {int(azimuth[i])} -> {int(azimuth[i + 1])} (0.01 deg) do not advance like a spinning head"
-        )
-    return PacketHeader(_PRODUCTS_BY_ID[product], mode, timestamp_us, azimuth / 100.0)
+    for block, value in enumerate(azimuth):
+        if value >= 36000:
+            raise AzimuthError(f"block {block} azimuth {value} is not below 36000 (0.01 deg)")
+    for i in range(BLOCKS_PER_PACKET - 1):
+        if (azimuth[i + 1] - azimuth[i]) % 36000 > _MAX_BLOCK_STEP_CDEG:
+            raise AzimuthError(
+                f"block azimuths {azimuth[i]} -> {azimuth[i + 1]} (0.01 deg) do not advance like a spinning head"
+            )
+    return PacketHeader(_PRODUCTS_BY_ID[product], mode, timestamp_us, np.array(azimuth, dtype=np.float64) / 100.0)
 
 
 def timestamp_us_of(sensor_ns):
@@ -354,4 +353,9 @@ def resolve_hour_ns(timestamp_us: int, reference_ns: int) -> int:
     """
     ref = int(reference_ns)
     t = ref - ref % _NS_PER_HOUR + int(timestamp_us) * 1000
-    return min((t - _NS_PER_HOUR, t, t + _NS_PER_HOUR), key=lambda c: abs(c - ref))
+    # The candidate hours are t - 1 h, t and t + 1 h; t is within an hour of ref, so one step does.
+    if t - ref >= _NS_PER_HOUR // 2:
+        return t - _NS_PER_HOUR
+    if ref - t > _NS_PER_HOUR // 2:
+        return t + _NS_PER_HOUR
+    return t
