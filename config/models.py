@@ -85,8 +85,9 @@ class LidarConfig(_Model):
     rotation_hz: float = Field(10.0, ge=5.0, le=20.0, description="spin rate, Hz (300-1200 RPM)")
     max_range_m: float = Field(100.0, gt=0.0)
     slice_ms: float = Field(
-        5.0, ge=0.0, le=100.0, description="the driver also hands on the points of every slice_ms of packets "
-        "(rounded to whole packets: 5 ms = 4 VLP-16 or 8 VLP-32C packets; 0: every packet), besides whole sweeps",
+        5.0, ge=0.0, le=1000.0, description="the driver also hands on the points of every slice_ms of packets "
+        "(rounded to whole packets: 5 ms = 4 VLP-16 or 8 VLP-32C packets; 0: every packet; a slice never spans "
+        "two sweeps, so a sweep's duration or more gives whole sweeps), besides whole sweeps",
     )
     clock: ClockConfig = ClockConfig()
     mount: MountConfig = Field(

@@ -83,9 +83,10 @@ class VelodyneDriver:
     * ``on_cloud(PointCloud)`` gets each full rotation; the first, partial sweep after start is
       not emitted (its slices are).
 
-    Counters: ``packets_decoded`` and ``points_decoded`` (every decoded packet and return, the
-    sum over all slices), ``slices`` handed on, ``sweeps`` and ``partial_sweeps``. ``clock_ns``
-    is the host's master clock.
+    Counters: ``packets_decoded`` and ``points_decoded`` (every decoded packet and return: the
+    points of all slices, the one still filling included), ``points_in_sweeps`` (those handed on in
+    sweeps: all but the first partial sweep's and the sweep still filling), ``slices`` handed on,
+    ``sweeps`` and ``partial_sweeps``. ``clock_ns`` is the host's master clock.
     """
 
     def __init__(
@@ -119,6 +120,7 @@ class VelodyneDriver:
         self._hour_base_ns: Optional[int] = None
         self._packets = 0
         self._points = 0
+        self._sweep_points = 0
         # The slice being filled: each packet's returns and first-firing time, the last arrival.
         self._slice_points: List[np.ndarray] = []
         self._slice_packet_ns: List[int] = []
@@ -188,6 +190,12 @@ class VelodyneDriver:
         """Returns decoded since start: the points of every slice, the pending one included."""
         with self._lock:
             return self._points
+
+    @property
+    def points_in_sweeps(self) -> int:
+        """Returns handed on in sweeps (``on_cloud``) since start."""
+        with self._lock:
+            return self._sweep_points
 
     # -- decoding --------------------------------------------------------------------------
 
@@ -277,4 +285,6 @@ class VelodyneDriver:
             self.partial_sweeps += 1
             return None
         self.sweeps += 1
-        return join_clouds(parts, first_ns, self._sweep_host_ns, self.config.frame_id)
+        sweep = join_clouds(parts, first_ns, self._sweep_host_ns, self.config.frame_id)
+        self._sweep_points += len(sweep)
+        return sweep

@@ -133,6 +133,7 @@ def test_slices_hold_exactly_the_points_and_times_of_the_sweeps(model, slice_ms)
         assert s.t_ns.max() < first_ns or s.t_ns.min() > last_ns or any(
             lo <= s.t_ns.min() and s.t_ns.max() <= hi for lo, hi in bounds)
     assert driver.slices == len(slices)
+    assert driver.points_in_sweeps == sum(len(c) for c in sweeps)
 
 
 @pytest.mark.parametrize("model, slice_ms, packets", [
