@@ -1,10 +1,11 @@
 """Velodyne VLP-16 / VLP-32C LiDAR: the data packet, its driver and its simulator.
 
 ``velodyne`` holds the packet layout, laser tables and firing timing as pure functions;
-``driver`` turns UDP data packets into :class:`sensors.vocabulary.PointCloud` sweeps with
-per-point time and ring (decoding with velodyne-decoder); ``sim`` ray-casts the simulated stage
-with the same scan pattern and sends genuine packets. Importing this package imports neither
-velodyne-decoder nor Open3D.
+``driver`` turns UDP data packets into :class:`sensors.vocabulary.PointCloud` slices of a few
+milliseconds and whole sweeps, with exact per-point time and ring (decoding each packet with
+velodyne-decoder); ``slices`` holds the pure functions that cut and join them; ``sim`` ray-casts
+the simulated stage with the same scan pattern and sends genuine packets. Importing this package
+imports neither velodyne-decoder nor Open3D.
 """
 
 from __future__ import annotations

@@ -61,8 +61,9 @@ class FreedDriver:
     The socket is bound by :meth:`start` (a held port raises ``PortInUseError`` naming it), so a
     driver used only through :meth:`decode_datagram` binds nothing. ``clock_ns`` is the master
     clock that stamps arrivals. ``spare_is_counter``: the spare bytes carry Onset's packet counter
-    (see the module docstring; None: as ``config.spare_is_counter`` says). ``reorder_window``: how many packets late a packet may be and still
-    count as reordered rather than a sender restart (default: one second of packets, at least 16).
+    (see the module docstring; None: as ``config.spare_is_counter`` says). ``reorder_window``: how
+    many packets late a packet may be and still count as reordered rather than a sender restart
+    (default: one second of packets, at least 16).
     """
 
     def __init__(

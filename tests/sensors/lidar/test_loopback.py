@@ -63,7 +63,7 @@ def test_a_rig_hands_on_slices_and_sweeps_by_sensor_name():
                                         np.full((12, 32), 9), timestamp_us_of(t0_ns + p * period_ns))
                 tx.sendto(payload, ("127.0.0.1", driver.port))
                 if p % 16 == 15:  # keep a burst within the socket buffer
-                    assert wait_for(lambda: driver.stats.received > p - 8, timeout_s=2.0)
+                    assert wait_for(lambda sent=p: driver.stats.received > sent - 8, timeout_s=2.0)
             assert wait_for(lambda: driver.stats.received == count, timeout_s=4.0)
     assert driver.packets_decoded == count and driver.points_decoded == count * 384
     assert {n for n, _ in slices} == {n for n, _ in sweeps} == {"roof"}
