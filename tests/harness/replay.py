@@ -120,6 +120,7 @@ def rig_config(
     shot: Optional[List[ShotKeyframe]] = None,
     ltc: bool = True,
     camera_locked: bool = False,
+    freed_counter: bool = True,
 ) -> RigConfig:
     """A rig of one camera, one VLP-16 and one FreeD tracker over a shot plan (default:
     :func:`moving_shot`), on a stage that does not loop.
@@ -128,6 +129,9 @@ def rig_config(
     ``{"camera": ..., "lidar": ..., "telemetry": ...}``, each sensor's clock as given.
     ``camera_locked``: the camera's clock is the master clock (PTP-locked: no offset, drift or
     stamp jitter; ``clocks`` then needs no ``"camera"``); give :func:`sync_config` the same flag.
+    ``freed_counter``: the FreeD sim's spare bytes carry its packet counter, and the rig's
+    telemetry config says so (``spare_is_counter``), as the sim-stage profile does; False: the
+    driver treats it as a device without one.
     """
     if (clock is None) == (clocks is None):
         raise ValueError("give exactly one of clock (shared) or clocks (per sensor)")
@@ -152,7 +156,7 @@ def rig_config(
         stage=stage,
         camera=CameraConfig(width_px=width_px, height_px=height_px, clock=camera_clock, ltc=ltc),
         lidars=[LidarConfig(port=0, clock=lidar_clock)],
-        telemetry=[TelemetryConfig(port=0, clock=freed_clock)],
+        telemetry=[TelemetryConfig(port=0, clock=freed_clock, spare_is_counter=freed_counter)],
         timecode=TimecodeConfig(clock=ClockConfig(offset_ns=0, drift_ppm=10.0, jitter_ns=0)),
     )
 
@@ -161,7 +165,8 @@ def sync_config(rig: RigConfig, *, camera_locked: bool = False, **extra) -> Sync
     """Synchronizer settings with only what a node could know of each sensor's delays (module
     docstring): the camera's pipeline latency, or nothing when ``camera_locked`` (the rig was made
     with ``rig_config(camera_locked=True)``); the lower envelope of the LiDAR's and the FreeD
-    tracker's delays. ``extra`` sets any other :class:`SyncConfig` field."""
+    tracker's delays. ``extra`` sets any other :class:`SyncConfig` field; a ``clocks`` entry in it
+    replaces the one given here for that sensor."""
     if camera_locked and rig.camera.clock != ClockConfig():
         raise ValueError("camera_locked needs a rig whose camera runs on the master clock: "
                          "rig_config(..., camera_locked=True)")
@@ -174,6 +179,7 @@ def sync_config(rig: RigConfig, *, camera_locked: bool = False, **extra) -> Sync
         rig.lidars[0].name: SensorClockConfig(latency_ns=0, delay_model="lower_envelope"),
         rig.telemetry[0].name: SensorClockConfig(latency_ns=0, delay_model="lower_envelope"),
     }
+    clocks.update(extra.pop("clocks", None) or {})
     return SyncConfig(clocks=clocks, **extra)
 
 
