@@ -39,6 +39,7 @@ from sensors.lidar.velodyne import (
     MIN_RANGE_M,
     last_firing_offset_ns,
     laser_table,
+    packet_period_ns,
     parse_packet_header,
     resolve_hour_ns,
 )
@@ -129,6 +130,8 @@ class VelodyneDriver:
         self._sweep_parts: List[PointCloud] = []
         self._sweep_first_ns: Optional[int] = None
         self._sweep_host_ns = 0
+        self._sweep_packets = 0
+        self._max_sweep_packets = MAX_SWEEP_NS // packet_period_ns(self._model) + 1
         self._coverage_cdeg = 0
         self._first_sweep_pending = True
 
@@ -246,12 +249,16 @@ class VelodyneDriver:
         self._points += int(points.shape[0])
 
         sweep: Optional[PointCloud] = None
-        if self._sweep_first_ns is not None and abs(packet_ns - self._sweep_first_ns) > MAX_SWEEP_NS:
-            # A gap in the stream (or a clock jump): the sweep so far ends before this packet.
+        if self._sweep_first_ns is not None and (
+            abs(packet_ns - self._sweep_first_ns) > MAX_SWEEP_NS or self._sweep_packets >= self._max_sweep_packets
+        ):
+            # A gap in the stream or a clock jump, or a head that does not turn (a stuck or
+            # hostile sender): the sweep so far ends before this packet, so none grows unbounded.
             self._end_slice(slices)
             sweep = self._end_sweep()
         if self._sweep_first_ns is None:
             self._sweep_first_ns = packet_ns
+        self._sweep_packets += 1
         self._slice_points.append(points)
         self._slice_packet_ns.append(packet_ns)
         self._slice_host_ns = self._sweep_host_ns = host_ns
@@ -276,7 +283,7 @@ class VelodyneDriver:
 
     def _end_sweep(self) -> Optional[PointCloud]:
         parts, first_ns = self._sweep_parts, self._sweep_first_ns
-        self._sweep_parts, self._sweep_first_ns, self._coverage_cdeg = [], None, 0
+        self._sweep_parts, self._sweep_first_ns, self._coverage_cdeg, self._sweep_packets = [], None, 0, 0
         if not parts or first_ns is None:
             return None
         if self._first_sweep_pending:

@@ -203,3 +203,15 @@ def test_any_packets_in_any_order_slice_without_escaping(payloads, slice_ms):
     in_slices = sum(len(s) for s in slices)
     assert in_slices <= driver.points_decoded and sum(len(c) for c in sweeps) <= in_slices
     assert all(s.t_ns.dtype == np.int64 and s.xyz_m.shape == (len(s), 3) for s in slices)
+
+
+def test_a_head_that_does_not_turn_still_ends_its_sweeps():
+    """The same packet again and again (a stuck sender): no sweep grows past 0.3 s of packets."""
+    model = LidarModel.VLP16
+    _, payload, _ = _stream(model, [5], all_return=True)[0]
+    sweeps = []
+    driver = VelodyneDriver(lidar_config(model), on_cloud=sweeps.append)
+    for i in range(1000):
+        driver.decode_datagram(payload, _START_NS + i * packet_period_ns(model))
+    most = 300_000_000 // packet_period_ns(model) + 1
+    assert driver.sweeps + driver.partial_sweeps == 1000 // most and all(len(c) == most * 384 for c in sweeps)
