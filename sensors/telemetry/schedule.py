@@ -13,9 +13,10 @@ first packet). A clock model downstream then fits the device's real rate and off
 A lost packet leaves a gap of ticks (its index is skipped, the schedule does not move). An
 arrival more than ``gate_ticks`` from the nearest tick, or on a tick already used, is *off
 schedule*: it is taken at arrival (``sensor_ns`` is its arrival read on the schedule's axis,
-unrounded), counted, and kept out of the fit. After ``relock_after`` off-schedule arrivals in a
-row (a host clock step, a device restarted on another phase) the schedule is re-anchored at the
-newest arrival and counted as a relock.
+unrounded), counted, and kept out of the fit; its time need not come after the previous
+sample's (packets bunched before one tick keep their arrival times, not a made-up spacing).
+After ``relock_after`` off-schedule arrivals in a row (a host clock step, a device restarted on
+another phase) the schedule is re-anchored at the newest arrival and counted as a relock.
 
 This assumes a device that sends on a steady clock with a transport jitter well under half a
 period (on a wired network, tenths of a millisecond against 10-20 ms periods). A device that
