@@ -116,3 +116,14 @@ def test_polarity_bit_is_checked_unless_the_profile_says_not() -> None:
     lenient = driver_for(parity_check=False)
     assert [s.timecode.frames for s in feed(lenient, audio)] == [0, 1, 2, 3, 4, 5, 6]
     assert lenient.stats.drops("parity") == 0
+
+
+def test_a_glitch_inside_one_frame_costs_that_frame_only() -> None:
+    audio = ltc("08:00:00:00", 12).astype(np.int16)
+    at = 5 * (48000 // 25) + 700  # inside frame 5's bits
+    audio[at : at + 4] = 255 + 128 - audio[at : at + 4]  # a 4-sample spike of the other polarity
+    driver = driver_for()
+    got = feed(driver, np.clip(audio, 0, 255).astype(np.uint8))
+    assert [s.timecode.frames for s in got] == [0, 1, 2, 3, 4, 6, 7, 8, 9, 10]
+    assert driver.stats.drops("noise") == 1 and driver.stats.drops("bad_sync") == 0
+    assert got[5].flags == ("gap",) and driver.stats.drops("gap") == 1

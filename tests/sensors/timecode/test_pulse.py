@@ -88,7 +88,7 @@ def test_pulsesrc_reads_ltc_played_into_a_null_sink(pulse_server: str, tmp_path:
     assert "00:01:00;02" in {str(t) for t in labels} and not any(s.flags for s in got)
     # Host stamps follow the device's clock: one LTC frame apart, whatever the buffer sizes.
     steps = np.diff([s.stamp.host_ns for s in got]) / (NS_PER_S * 1001 / 30000)
-    assert np.all(np.abs(steps - 1.0) < 0.05), steps[np.abs(steps - 1.0) >= 0.05]
+    assert np.all(np.abs(steps - 1.0) < 0.01), steps[np.abs(steps - 1.0) >= 0.01]
 
 
 def test_a_missing_device_is_a_clear_error(pulse_server: str) -> None:

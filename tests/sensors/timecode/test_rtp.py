@@ -177,3 +177,25 @@ def test_sender_skips_what_was_due_before_it_started() -> None:
     sender = LtcRtpSender(sim, "127.0.0.1", 9)  # the discard port: nothing listens
     assert 3 * 48000 <= sender._first_packet(time.time_ns()) < 3 * 48000 + 48 * 200
     assert add_frames(sim.start, 75) == sim.timecode_of_frame(75)
+
+
+def test_sender_puts_the_sample_index_on_the_wire_on_time() -> None:
+    import socket
+
+    config = rtp_config("25", "00:00:00:00")
+    sim = LtcSim(config, time.time_ns() - 2 * NS_PER_S, seed=0)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(5.0)
+        with LtcRtpSender(sim, "127.0.0.1", rx.getsockname()[1]) as sender:
+            got = []
+            for _ in range(20):
+                got.append((parse_rtp(rx.recv(2048)), time.time_ns()))
+        assert sender.first_sample is not None and sender.first_sample % 48 == 0
+    for j, (packet, arrived_ns) in enumerate(got):
+        index = sender.first_sample + 48 * j
+        assert packet.timestamp == index % 2**32 and packet.payload_type == 96 and packet.ssrc == sender.ssrc
+        assert packet.sequence == (sender.ssrc + j) & 0xFFFF
+        expected = (sim.samples(index, 48).astype(np.float64) - 128.0) / 128.0
+        assert np.allclose(pcm_be_to_float(packet.payload, "L16"), expected, atol=2.0**-15)
+        assert arrived_ns >= sim.sample_master_ns(index + 48)  # never before its last sample was taken
