@@ -148,7 +148,16 @@ class EmitterProcess:
         return int(self._process.pid or 0)
 
     def start(self) -> "EmitterProcess":
+        """Spawn the child and wait until its senders run; SensorOpenError says why they do not."""
+        return self.launch().wait_started()
+
+    def launch(self) -> "EmitterProcess":
+        """Spawn the child without waiting for it (several children then build their stages at once)."""
         self._process.start()
+        return self
+
+    def wait_started(self) -> "EmitterProcess":
+        """Wait for a launched child to report its senders running (or why they are not)."""
         if not self._parent_conn.poll(_CHILD_START_TIMEOUT_S):
             self.close()
             raise SensorOpenError(f"the {self.what} did not start within {_CHILD_START_TIMEOUT_S:.0f} s")

@@ -57,9 +57,17 @@ class SimulatedStage:
         return out
 
     def start(self) -> "SimulatedStage":
+        """Launch every device process at once, then wait for each; all or nothing."""
         for process in self._processes():
+            self._running.append(process)
             try:
-                self._running.append(process.start())
+                process.launch()
+            except OSError as err:
+                self.close()
+                raise SensorOpenError(f"simulated {process.what!r} failed to start: {err}") from err
+        for process in list(self._running):
+            try:
+                process.wait_started()
             except (SensorError, OSError) as err:
                 self.close()
                 if isinstance(err, SensorOpenError):
