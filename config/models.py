@@ -249,12 +249,12 @@ class TimecodeConfig(_Model):
 
     @model_validator(mode="after")
     def _start_is_a_label(self) -> "TimecodeConfig":
-        rate = self.frame_rate
-        text = self.start.strip()
-        frames = text[-2:]
-        if rate.nominal_fps > 30 and frames.isdigit() and int(frames) % 2:
+        from config.rates import nominal_fps  # config's own rate table: no sensors import
+
+        frames = self.start.strip()[-2:]
+        if nominal_fps(self.rate) > 30 and frames.isdigit() and int(frames) % 2:
             raise ValueError(
-                f"start {self.start!r}: at {rate.label} fps LTC labels frame pairs, so the start must be a "
+                f"start {self.start!r}: at {parse_rate(self.rate)} fps LTC labels frame pairs, so the start must be a "
                 f"pair's first (even) frame"
             )
         return self
