@@ -286,6 +286,10 @@ class RtpVideoSender:
         buffer.duration = self.sim.frame_offset_ns(k + 1) - self.sim.frame_offset_ns(k)
         if self._appsrc.emit("push-buffer", buffer) != Gst.FlowReturn.OK:
             raise CameraStateError(f"the simulated camera's RTP pipeline stopped taking frames at frame {k}")
+        message = self._pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+        if message is not None:  # udpsink cannot send: say so instead of counting frames never sent
+            err, debug = message.parse_error()
+            raise CameraStateError(f"the simulated camera cannot send to {self.host}:{self.port}: {err.message} ({debug})")
         self.frames_sent += 1
 
     def _guarded(self, k: int) -> None:
