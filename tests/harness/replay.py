@@ -61,7 +61,7 @@ from sensors.telemetry.driver import FreedDriver
 from sensors.telemetry.sim import FreedSim
 from sensors.timecode.driver import TimecodeDriver
 from sensors.timecode.sim import LtcSim, render_ltc_samples
-from sensors.vocabulary import NS_PER_S, ImageFrame, LensState, RigPose, Stamp
+from sensors.vocabulary import NS_PER_S, ImageFrame, LensState, PointCloud, RigPose, Stamp
 
 __all__ = [
     "CAMERA_PIPELINE_LATENCY_NS",
@@ -219,7 +219,12 @@ class Event:
 
 @dataclass
 class StageRun:
-    """The sims of one rig and the events they produce, in host-arrival order."""
+    """The sims of one rig and the events they produce, in host-arrival order.
+
+    ``sweeps``: every whole rotation the LiDAR driver assembled (the ``"cloud"`` events too,
+    unless the run delivers slices); ``packet_clouds``: each LiDAR packet's returns as its own
+    cloud (stamp: its first firing, its arrival), when the run was asked for them.
+    """
 
     rig: RigConfig
     stage: object
@@ -228,6 +233,8 @@ class StageRun:
     camera: CameraSim
     ltc: Optional[LtcSim]
     events: List[Event] = field(default_factory=list)
+    sweeps: List[PointCloud] = field(default_factory=list)
+    packet_clouds: List[PointCloud] = field(default_factory=list)
 
 
 def build_run(
@@ -240,6 +247,8 @@ def build_run(
     lidar_truth: bool = False,
     truth_from_ns: Optional[int] = None,
     packet_stamps: bool = False,
+    lidar_slices: bool = False,
+    packet_clouds: bool = False,
 ) -> StageRun:
     """Every LiDAR sweep, FreeD sample, decoded LTC frame and camera frame of ``[start_ns, end_ns)``
     as events (the LTC when the rig's camera reads timecode).
@@ -249,7 +258,10 @@ def build_run(
     ``lidar_truth``: keep the LiDAR's ground truth (ray casting costs more) on the sweep events,
     for the packets sent from ``truth_from_ns`` on (default: all of them). ``packet_stamps``:
     also a ``"stamp"`` event for every LiDAR packet (its stamp pair, as the driver's ``on_stamp``
-    hears it and the node hands it to ``Synchronizer.observe_clock``).
+    hears it and the node hands it to ``Synchronizer.observe_clock``). ``lidar_slices``: the
+    ``"cloud"`` events are the driver's slices (``slice_ms`` of the LiDAR's config), as the node
+    feeds them, instead of whole sweeps (those stay in ``run.sweeps``). ``packet_clouds``: keep
+    every packet's returns in ``run.packet_clouds`` (for baselines that group packets their own way).
     """
     rng = np.random.default_rng([seed, 0x5E7])
     lidar_cfg, freed_cfg = rig.lidars[0], rig.telemetry[0]
@@ -260,17 +272,27 @@ def build_run(
     run = StageRun(rig, stage, lidar, freed, camera, ltc)
 
     stamps: List[Tuple[int, int]] = []
-    driver = VelodyneDriver(lidar_cfg, on_stamp=(lambda s, h: stamps.append((s, h))) if packet_stamps else None)
+    slices: List[PointCloud] = []
+    driver = VelodyneDriver(lidar_cfg, on_stamp=(lambda s, h: stamps.append((s, h))) if packet_stamps else None,
+                            on_slice=slices.append if lidar_slices else None)
+    per_packet = VelodyneDriver(lidar_cfg.model_copy(update={"slice_ms": 0.0}),
+                                on_slice=run.packet_clouds.append) if packet_clouds else None
     split = start_ns if truth_from_ns is None else min(max(int(truth_from_ns), start_ns), end_ns)
     packets, _ = lidar.simulate_between(start_ns, split, truth=False)
     more, truth = lidar.simulate_between(split, end_ns, truth=lidar_truth)
     for host_ns, payload in packets + more:  # the sim's send time already carries its delivery latency
         cloud = driver.decode_datagram(payload, host_ns)
-        # As in the driver: a packet's stamp pair is heard before the sweep it completes.
+        if per_packet is not None:
+            per_packet.decode_datagram(payload, host_ns)
+        # As in the driver: a packet's stamp pair is heard before the slices and the sweep it completes.
         run.events.extend(Event(h, 0, "stamp", lidar_cfg.name, (s, h)) for s, h in stamps)
         stamps.clear()
+        run.events.extend(Event(host_ns, 0, "cloud", lidar_cfg.name, piece, truth) for piece in slices)
+        slices.clear()
         if cloud is not None:
-            run.events.append(Event(host_ns, 0, "cloud", lidar_cfg.name, cloud, truth))
+            run.sweeps.append(cloud)
+            if not lidar_slices:
+                run.events.append(Event(host_ns, 0, "cloud", lidar_cfg.name, cloud, truth))
 
     freed_driver = FreedDriver(freed_cfg)
     for packet in freed.frames_between(start_ns, end_ns):

@@ -46,7 +46,7 @@ def _align(camera_locked: bool):
     buffers) minus the truth."""
     rig = rig_config(ClockConfig(offset_ns=0, drift_ppm=50.0, jitter_ns=2_000_000), width_px=64, height_px=36,
                      camera_locked=camera_locked)
-    run = build_run(rig, SphereStage(), EPOCH_NS, EPOCH_NS + int(ALIGN_RUN_S * NS_PER_S), seed=1)
+    run = build_run(rig, SphereStage(), EPOCH_NS, EPOCH_NS + int(ALIGN_RUN_S * NS_PER_S), seed=1, lidar_slices=True)
     errors = {"lidar": [], "freed": []}
     fused = []
     sync = Synchronizer(rig, fused.append, deadline_ns=DEADLINE_NS, clock_ns=lambda: 0,
@@ -188,7 +188,8 @@ def motion():
 
     rig = rig_config(ClockConfig(offset_ns=0, drift_ppm=50.0, jitter_ns=100_000))
     stage = Stage(rig.stage, EPOCH_NS)
-    run = build_run(rig, stage, EPOCH_NS, EPOCH_NS + int(MOTION_RUN_S * NS_PER_S), seed=2, lidar_truth=True)
+    run = build_run(rig, stage, EPOCH_NS, EPOCH_NS + int(MOTION_RUN_S * NS_PER_S), seed=2, lidar_truth=True,
+                    lidar_slices=True)
     sweeps, fused = [], []
 
     def keep_sweep(event, accepted):
