@@ -29,8 +29,10 @@ by ``m`` samples with probability at least ``Phi(q)`` once ``m (delta - k) - q s
     m(delta) = ceil(((q + sqrt(q**2 + 4 (delta - k) h)) / (2 (delta - k)))**2)
 
 (:func:`detection_bound_samples`; ``q = 3.09`` for 99.9 %), and ``m(delta) / rate_hz`` seconds.
-With the defaults (``k = 1``, ``h = 10``): 26 samples for 2 spreads (half a 4-spread gate), 7 for
-4, 3 for 8. Its mean is Siegmund's ``(h + 1.166) / (delta - k)``: 11, 4 and 2 samples.
+With the defaults (``k = 1``, ``h = 10``, clip 4): 26 samples for 2 spreads
+(half a 4-spread gate), 10 for 3, 7 for 4 or more (the clip caps what one sample adds, see
+:func:`detection_bound_samples`). The mean is about Siegmund's ``(h + 1.166) / (delta - k)``:
+11, 6 and 4 samples.
 
 False alarms. For Gaussian residuals each side's mean run length between false alarms is about
 ``(exp(2 k b) - 2 k b - 1) / (2 k**2)`` with ``b = h + 1.166``: 2.5e9 samples with the defaults,

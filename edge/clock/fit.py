@@ -132,11 +132,11 @@ def weighted_line_fit(
     total = float(w.sum())
     if total <= 0.0:
         raise ValueError("all weights are zero")
-    x_mean = float(np.dot(w, xa)) / total
-    y_mean = float(np.dot(w, ya)) / total
+    x_mean = float(np.sum(w * xa)) / total
+    y_mean = float(np.sum(w * ya)) / total
     dx = xa - x_mean
-    sxx = float(np.dot(w, dx * dx))
-    sxy = float(np.dot(w, dx * (ya - y_mean)))
+    sxx = float(np.sum(w * dx * dx))
+    sxy = float(np.sum(w * dx * (ya - y_mean)))
     b0, strength = slope_prior if slope_prior is not None else (0.0, 0.0)
     if strength < 0:
         raise ValueError(f"slope prior strength must be >= 0, got {strength}")

@@ -87,7 +87,7 @@ class SampleWindow:
         xf, yf = x[ok].astype(np.float64), y[ok].astype(np.float64)
         self.n = int(xf.size)
         self.sx, self.sy = float(xf.sum()), float(yf.sum())
-        self.sxx, self.sxy = float(np.dot(xf, xf)), float(np.dot(xf, yf))
+        self.sxx, self.sxy = float(np.sum(xf * xf)), float(np.sum(xf * yf))
 
     def mean_gap_ns(self) -> float:
         """Mean sensor time between the samples held (ns); 0 with fewer than two."""
