@@ -48,7 +48,7 @@ class MasterClockWatch:
     def __init__(
         self,
         *,
-        tolerance_ns: int = 1_000_000,
+        tolerance_ns: int = 20_000,
         max_slew_ppm: float = 500.0,
         wall_ns: Callable[[], int] = time.time_ns,
         monotonic_ns: Callable[[], int] = time.monotonic_ns,
