@@ -8,8 +8,11 @@ was taken. It counts what it receives and drops in the driver's :class:`~sensors
 - ``rtp`` (:class:`RtpLtcInput`): RTP L16 / L24 on a UDP socket of Onset's own (no GStreamer):
   the RTP timestamp is the sample index (:mod:`sensors.timecode.rtp`), arrivals give host time;
   drops ``rtp_short``, ``rtp_version``, ``rtp_payload_type``, ``rtp_payload``, ``rtp_lost``
-  (packets, from sequence numbers), ``rtp_late``, ``rtp_duplicate``; ``counters["reordered"]``
-  counts packets put back in order.
+  (packets, from sequence numbers), ``rtp_late``, ``rtp_duplicate``, ``rtp_ssrc`` (a second
+  sender while the first is live). ``counters["restarts"]`` counts senders that restarted (a
+  timestamp far from the stream's, or a new SSRC after 0.5 s of quiet): the index then continues
+  one second after the old stream, so the decoder sees a hole; ``counters["reordered"]`` counts
+  packets put back in order. Neither is a drop.
 - ``pulse`` / ``alsa`` (:class:`GstLtcInput`): ``pulsesrc`` / ``alsasrc`` into an appsink, on
   GStreamer's system clock (the source slaves its timestamps to it); the buffer PTS gives the
   sample index and, through the system clock read beside ``time.time_ns``, the host time.
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Dict, Optional, Type
+from typing import Callable, Dict, List, Optional, Tuple, Type
 
 import numpy as np
 
@@ -39,6 +42,8 @@ __all__ = ["AudioSink", "RtpLtcInput", "GstLtcInput", "WavLtcInput", "INPUTS", "
 
 AudioSink = Callable[[np.ndarray, int, int], None]
 ClockNs = Callable[[], int]
+#: Another SSRC takes over the port only after the current sender has been quiet this long.
+_SSRC_HOLD_NS = 500_000_000
 
 
 class RtpLtcInput:
@@ -49,9 +54,12 @@ class RtpLtcInput:
         self.sample_rate_hz = int(config.sample_rate_hz)
         self._sink, self._stats, self._clock_ns = sink, stats, clock_ns
         self._lock = threading.Lock()
-        self.reorder = RtpReorder(self.spec.reorder_packets)
+        self.reorder = RtpReorder(
+            self.spec.reorder_packets, back_samples=self.sample_rate_hz, ahead_samples=600 * self.sample_rate_hz
+        )
         self.arrivals = ArrivalClock(self.sample_rate_hz)
         self.ssrc: Optional[int] = None
+        self._last_arrival_ns = 0
         self._receiver: Optional[UdpReceiver] = None
 
     @property
@@ -81,17 +89,30 @@ class RtpLtcInput:
             self._stats.record_drop(err.reason)
             return
         with self._lock:
+            restart = self.reorder.is_restart(packet.timestamp)
             if self.ssrc is None:
                 self.ssrc = packet.ssrc
             elif packet.ssrc != self.ssrc:
-                self._stats.record_drop("rtp_ssrc")  # a second sender on the port
-                return
+                if host_ns - self._last_arrival_ns < _SSRC_HOLD_NS:
+                    self._stats.record_drop("rtp_ssrc")  # a second sender on the port
+                    return
+                self.ssrc, restart = packet.ssrc, True  # the sender went quiet and another took over
+            self._last_arrival_ns = host_ns
+            if restart:  # a restarted sender: release the old stream, then start a new one
+                before = dict(self.reorder.counters)
+                self._deliver(self.reorder.flush())
+                self._count(before)
+                self.reorder.restart(packet.timestamp)
+                self.arrivals.reset()
             before = dict(self.reorder.counters)
             runs = self.reorder.push(packet.sequence, packet.timestamp, samples, host_ns)
             self._count(before)
-            for first, run, arrival in runs:
-                self.arrivals.observe(first, run.size, arrival)
-                self._sink(run, first, self.arrivals.host_ns(first))
+            self._deliver(runs)
+
+    def _deliver(self, runs: List[Tuple[int, np.ndarray, int]]) -> None:
+        for first, run, arrival in runs:
+            self.arrivals.observe(first, run.size, arrival)
+            self._sink(run, first, self.arrivals.host_ns(first))
 
     def _count(self, before: Dict[str, int]) -> None:
         for name in ("lost", "late", "duplicate"):
@@ -105,11 +126,8 @@ class RtpLtcInput:
             receiver.close()
         with self._lock:
             before = dict(self.reorder.counters)
-            runs = self.reorder.flush()
+            self._deliver(self.reorder.flush())
             self._count(before)
-            for first, run, arrival in runs:
-                self.arrivals.observe(first, run.size, arrival)
-                self._sink(run, first, self.arrivals.host_ns(first))
 
 
 class GstLtcInput:

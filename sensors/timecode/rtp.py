@@ -135,12 +135,18 @@ class RtpReorder:
     :meth:`push` takes a packet's (sequence, timestamp, samples, arrival) and returns the runs now
     ready, in order, as ``(first_sample_index, samples, arrival_ns)``; index 0 is the first
     packet's first sample. ``counters``: ``lost`` packets, ``reordered`` (arrived out of order but
-    placed), ``late`` (dropped: behind what was released), ``duplicate``.
+    placed), ``late`` (dropped: behind what was released), ``duplicate``, ``restarts``.
+
+    A timestamp more than ``back_samples`` behind what was released, or more than
+    ``ahead_samples`` past the newest, is not a late or lost packet but a sender that restarted
+    (with a new random timestamp): :meth:`is_restart` says so and :meth:`restart` continues the
+    index ``back_samples`` after the old stream's end, so indices only grow and the hole shows.
     """
 
-    def __init__(self, depth: int = 4) -> None:
+    def __init__(self, depth: int = 4, back_samples: int = 48000, ahead_samples: int = 600 * 48000) -> None:
         self.depth = max(0, int(depth))
-        self.counters: Dict[str, int] = dict.fromkeys(("packets", "lost", "reordered", "late", "duplicate"), 0)
+        self.back_samples, self.ahead_samples = int(back_samples), int(ahead_samples)
+        self.counters: Dict[str, int] = dict.fromkeys(("packets", "lost", "reordered", "late", "duplicate", "restarts"), 0)
         self._origin_ts: Optional[int] = None
         self._last_index = 0  # unwrapped index of the newest timestamp seen (for unwrapping)
         self._last_ts = 0
@@ -150,17 +156,37 @@ class RtpReorder:
         self._held: Dict[int, Tuple[int, np.ndarray, int]] = {}  # index -> (sequence, samples, arrival)
         self._released: Deque[int] = deque(maxlen=256)  # recent released indices, to tell repeats from late packets
 
-    def _unwrap(self, ts: int) -> int:
+    def _peek(self, ts: int) -> int:
+        """Unwrapped index of timestamp ``ts`` relative to the newest one seen."""
         if self._origin_ts is None:
-            self._origin_ts, self._last_ts, self._last_index = ts, ts, 0
             return 0
         delta = (ts - self._last_ts) % _TS_MODULUS
         if delta >= _TS_MODULUS // 2:
             delta -= _TS_MODULUS
-        index = self._last_index + delta
-        if delta > 0:
+        return self._last_index + delta
+
+    def _unwrap(self, ts: int) -> int:
+        index = self._peek(ts)
+        if self._origin_ts is None:
+            self._origin_ts, self._last_ts, self._last_index = ts, ts, 0
+        elif index > self._last_index:
             self._last_ts, self._last_index = ts, index
         return index
+
+    def is_restart(self, timestamp: int) -> bool:
+        """True when ``timestamp`` cannot belong to the stream so far (see the class docstring)."""
+        if self._next is None:
+            return False
+        index = self._peek(int(timestamp))
+        return index < self._next - self.back_samples or index > max(self._newest, self._next) + self.ahead_samples
+
+    def restart(self, timestamp: int) -> None:
+        """Start a new stream at ``timestamp`` (call :meth:`flush` first to release the old one)."""
+        self.counters["restarts"] += 1
+        start = (self._next if self._next is not None else 0) + self.back_samples
+        self._origin_ts = int(timestamp)
+        self._last_ts, self._last_index = int(timestamp), start
+        self._newest, self._next, self._next_seq = start - 1, start, None
 
     def push(self, sequence: int, timestamp: int, samples: np.ndarray, arrival_ns: int) -> List[Tuple[int, np.ndarray, int]]:
         """Place one packet; return the runs released by it (possibly none)."""
@@ -211,6 +237,10 @@ class ArrivalClock:
     def __init__(self, sample_rate_hz: int, window: int = 1000) -> None:
         self.sample_rate_hz = int(sample_rate_hz)
         self.window = max(1, int(window))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every arrival (a new stream: its media clock has another offset)."""
         self._count = 0
         self._mins: Deque[Tuple[int, int]] = deque()  # (packet number, offset_ns), offsets increasing
 

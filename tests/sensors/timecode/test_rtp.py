@@ -203,3 +203,38 @@ def test_sender_puts_the_sample_index_on_the_wire_on_time() -> None:
         expected = (sim.samples(index, 48).astype(np.float64) - 128.0) / 128.0
         assert np.allclose(pcm_be_to_float(packet.payload, "L16"), expected, atol=2.0**-15)
         assert arrived_ns >= sim.sample_master_ns(index + 48)  # never before its last sample was taken
+
+
+def test_a_restarted_sender_is_followed_not_dropped() -> None:
+    config = rtp_config("25", "11:00:00:00")
+    sim = LtcSim(config, EPOCH_NS, seed=1)
+    first = packets(sim, 1000)  # 1 s
+    # The generator restarts 2 s later with a new random timestamp, then a new SSRC after 1 s of quiet.
+    again = LtcSim(rtp_config("25", "11:00:03:00"), EPOCH_NS, seed=1)
+    second = [build_rtp(7 + i, 123_456_789 + 48 * i, 0x1234, 96, p[12:]) for i, p in enumerate(packets(again, 1000))]
+    third = [build_rtp(i, 5 + 48 * i, 0x9999, 96, p[12:]) for i, p in enumerate(packets(sim, 1000))]
+    got: List[TimecodeSample] = []
+    driver = TimecodeDriver(config, on_sample=got.append, clock_ns=lambda: EPOCH_NS).start()
+    try:
+        for i, packet in enumerate(first):
+            driver.input.on_datagram(packet, arrival(i))
+        for i, packet in enumerate(second):
+            driver.input.on_datagram(packet, arrival(3000 + i))
+        driver.input.on_datagram(third[0], arrival(3100))  # another sender while this one is live
+        for i, packet in enumerate(third):
+            driver.input.on_datagram(packet, arrival(5000 + i))
+        counters = driver.input.counters
+    finally:
+        driver.close()
+    labels = [str(s.timecode) for s in got]
+    assert labels[:3] == ["11:00:00:00", "11:00:00:01", "11:00:00:02"]
+    assert "11:00:03:05" in labels and labels.count("11:00:00:05") == 2  # both streams read
+    assert counters["restarts"] == 2 and driver.stats.drops("rtp_ssrc") == 1
+    assert driver.stats.drops("rtp_late") == 0 and driver.stats.drops("rtp_lost") == 0
+    # Each new stream's first label does not follow the last one: flagged, and read on from there.
+    starts = [labels.index("11:00:03:00"), len(labels) - 1 - labels[::-1].index("11:00:00:00")]
+    assert [i for i, s in enumerate(got) if s.flags] == starts and all(got[i].flags == ("jump",) for i in starts)
+    # Host stamps restart with each stream's own arrivals (its first sample arrived 3 s and 5 s in).
+    assert all(b.stamp.host_ns > a.stamp.host_ns for a, b in zip(got, got[1:]))
+    for i, at_s in zip(starts, (3, 5)):
+        assert 0 <= got[i].stamp.host_ns - (EPOCH_NS + at_s * NS_PER_S) < 1_000_000
