@@ -47,7 +47,7 @@ $(STAMP)/venv: $(STAMP)/apt pyproject.toml
 setup: $(STAMP)/venv  ## install system packages, the venv, torch (CPU), ROS 2 wheels, GStreamer bindings, Onset
 
 demo: setup  ## run the edge node on the simulated stage (Ctrl-C stops)
-	$(BIN)/onset node run
+	exec $(BIN)/onset node run
 
 test: test-py311 test-py310  ## run the test suite on Python 3.11, then the parts without rclpy on 3.10
 

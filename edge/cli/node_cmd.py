@@ -1,18 +1,29 @@
-"""``onset node run``: the edge node, and with a simulated profile the stage that feeds it."""
+"""``onset node run``: the edge node, and with a simulated profile the stage that feeds it.
+
+Stopping (:mod:`edge.cli.shutdown`): SIGINT or SIGTERM, at any moment from start-up on, closes
+the stage, then the node (a rolling take is finished on the way) and returns 0; a signal during
+start-up rolls back what was opened. A second signal, or a close that takes longer than
+:data:`STOP_GRACE_S`, kills the stage's processes and exits at once with 128 + the signal.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Iterator, Optional
 
 from config import load_profile
+from edge.cli.shutdown import Shutdown, ShutdownRequested
 
-__all__ = ["register", "resolve_control_token", "TOKEN_FILE"]
+__all__ = ["register", "resolve_control_token", "TOKEN_FILE", "STOP_GRACE_S"]
+
+#: Seconds from a stop request to the forced exit: the whole stop must stay within 5 s.
+STOP_GRACE_S = 3.5
 
 #: Where a node that generated its own control token leaves it for `onset take` (mode 0600).
 TOKEN_FILE = Path("~/.onset/control-token")
@@ -33,8 +44,58 @@ def resolve_control_token(explicit: Optional[str], env_name: str) -> str:
     return token
 
 
+@contextlib.contextmanager
+def _running(node: Any, shutdown: Shutdown) -> Iterator[Any]:
+    """``node`` started (a stop request meanwhile rolls start-up back), closed on the way out."""
+    try:
+        with shutdown.interruptible():
+            node.start()
+        yield node
+    finally:
+        shutdown.stopping()  # from here on the close is bounded by the grace
+        node.close()
+
+
+def _status_lines(render: Callable[[float], str], shutdown: Shutdown, duration_s: Optional[float],
+                  interval_s: float) -> None:
+    """Print ``render(elapsed_s)`` every ``interval_s`` until ``duration_s`` or a stop request."""
+    start = time.monotonic()
+    end = None if duration_s is None else start + duration_s
+    ticks = 0
+    while True:
+        ticks += 1
+        wake = start + ticks * interval_s
+        if end is not None:
+            wake = min(wake, end)
+        stopped = shutdown.wait(max(0.0, wake - time.monotonic()))
+        now = time.monotonic()
+        print(render(now - start), flush=True)
+        if stopped or (end is not None and now >= end):
+            return
+
+
 def _run(args: argparse.Namespace) -> int:
-    from edge.cli.monitor import watch_lines
+    shutdown = Shutdown(
+        STOP_GRACE_S,
+        on_request=lambda name: print(f"onset: {name}: stopping (a second signal forces the exit)", file=sys.stderr,
+                                      flush=True),
+        on_force=lambda why: print(f"onset: {why}: forcing the exit", file=sys.stderr, flush=True),
+    ).install()
+    try:
+        return _run_node(args, shutdown)
+    except ShutdownRequested as stop:
+        print(f"onset: {stop}", file=sys.stderr)
+        return 0
+    except Exception:
+        if shutdown.requested.is_set():  # start-up rolled back because a stop was asked for
+            print(f"onset: stopped by {shutdown.signal_name} during start-up", file=sys.stderr)
+            return 0
+        raise
+    finally:
+        shutdown.stopping()  # whatever happens at exit (DDS, threads) is bounded too
+
+
+def _run_node(args: argparse.Namespace, shutdown: Shutdown) -> int:
     from edge.node.app import EdgeNode
     from edge.node.health import format_node_status
     # Receivers share the interpreter with rendering and fusion: keep their stamps sharp.
@@ -49,13 +110,15 @@ def _run(args: argparse.Namespace) -> int:
         token = resolve_control_token(args.control_token, rig.control.token_env)
     node = EdgeNode(rig, recorder_config=recorder_config, control_token=token, with_ros=not args.no_ros,
                     stream_endpoint=args.stream, control_port=args.control_port)
-    with node:
+    with _running(node, shutdown):
         stage = None
         if rig.simulated:
             from sensors.sim.run import SimulatedStage, stage_epoch_ns
 
             stage = SimulatedStage(rig, stage_epoch_ns(rig, time.time_ns())).start()
         try:
+            if shutdown.requested.is_set():
+                return 0
             where = [f"fused frames -> {node.stream.endpoint}"]
             if node.ros is not None:
                 where.append(f"ROS 2 topics on domain {os.environ.get('ROS_DOMAIN_ID', '0')}")
@@ -65,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
                 where.append(f"control API {node.control.url} (token: {source})")
             print(f"edge node {rig.name!r} running" + (" on the simulated stage" if stage else "") + ": "
                   + "; ".join(where), flush=True)
-            watch_lines(lambda elapsed: format_node_status(node, elapsed), args.duration, args.interval)
+            _status_lines(lambda elapsed: format_node_status(node, elapsed), shutdown, args.duration, args.interval)
         finally:
             if stage is not None:
                 stage.close()
