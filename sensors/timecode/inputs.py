@@ -144,6 +144,8 @@ class GstLtcInput:
         self._stop = threading.Event()
         self._bus_thread: Optional[threading.Thread] = None
         self.error: Optional[str] = None
+        self.callback_errors = 0
+        self.last_callback_error: Optional[BaseException] = None
 
     def _describe(self) -> str:
         return f"{self.element} device={self.spec.device or '(default)'}"
@@ -230,7 +232,11 @@ class GstLtcInput:
         # Running time -> pipeline clock -> master clock, through one reading of both clocks.
         host_ns = int(pts) + int(self._pipeline.get_base_time()) - int(clock.get_time()) + int(self._clock_ns())
         first = (2 * int(pts) * self.sample_rate_hz + NS_PER_S) // (2 * NS_PER_S)
-        self._sink(samples, first, host_ns)
+        try:
+            self._sink(samples, first, host_ns)
+        except Exception as err:  # noqa: BLE001 - a consumer's bug must not stop the device
+            self.callback_errors += 1
+            self.last_callback_error = err
         return Gst.FlowReturn.OK
 
     def _teardown(self, Gst) -> None:  # noqa: N803

@@ -95,3 +95,15 @@ def test_a_missing_device_is_a_clear_error(pulse_server: str) -> None:
     config = TimecodeConfig(input=TimecodeInputConfig(kind="pulse", device="no_such_sink.monitor"))
     with pytest.raises(TimecodeInputError, match="no_such_sink"):
         TimecodeDriver(config).start()
+
+
+def test_alsa_input_says_what_is_missing() -> None:
+    if not _gst_has("appsink"):
+        pytest.skip("GStreamer (PyGObject) not available")
+    config = TimecodeConfig(input=TimecodeInputConfig(kind="alsa", device="hw:77,0"))
+    if _gst_has("alsasrc"):  # installed: a card that does not exist is named
+        with pytest.raises(TimecodeInputError, match="hw:77,0"):
+            TimecodeDriver(config).start()
+    else:  # not installed (the Makefile does not install gstreamer1.0-alsa yet): the package is named
+        with pytest.raises(TimecodeInputError, match="gstreamer1.0-alsa"):
+            TimecodeDriver(config).start()
