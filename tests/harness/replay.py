@@ -1,14 +1,15 @@
 """The simulated stage replayed offline: the sensor sims' pure paths, decoded by the real drivers,
 fed in host-arrival order to a synchronizer with a pinned clock (tests and benchmarks share it).
 
-No sockets and no GStreamer: LiDAR packets go through ``VelodyneDriver.decode_datagram``, FreeD
-packets through ``FreedDriver.decode_datagram``, the LTC generator's audio (``LtcSim`` samples, in
-10 ms chunks as from a sound card) through ``TimecodeDriver.feed_audio``, and camera frames are
-built from ``CameraSim.truth(k)`` (its stamp on the camera's clock) as the camera driver would
-deliver them, **without a timecode**: the synchronizer must label each frame from the timecode it
-decoded. Every host arrival comes from a seeded generator, so runs repeat exactly. Each event
-keeps the ground truth it was made from (the frame's true label among it), so what a consumer
-made of it can be scored; the truth never reaches the synchronizer.
+No sockets and no GStreamer: LiDAR packets go through ``VelodyneDriver.decode_datagram`` (the
+events carry its whole sweeps, or its slices as the node feeds them), FreeD packets through
+``FreedDriver.decode_datagram``, the LTC generator's audio (``LtcSim`` samples, in 10 ms chunks
+as from a sound card) through ``TimecodeDriver.feed_audio``, and camera frames are built from
+``CameraSim.truth(k)`` (its stamp on the camera's clock) as the camera driver would deliver them,
+**without a timecode**: the synchronizer must label each frame from the timecode it decoded.
+Every host arrival comes from a seeded generator, so runs repeat exactly. Each event keeps the
+ground truth it was made from (the frame's true label among it), so what a consumer made of it
+can be scored; the truth never reaches the synchronizer.
 
 Transport delays (host arrival minus the instant the sensor sent), drawn here and never told to
 the synchronizer: the LiDAR sim draws its own (half-normal from its clock's ``jitter_ns``); FreeD
@@ -20,16 +21,19 @@ gamma-distributed 0.2 ms on average after their last sample was taken.
 What :func:`sync_config` gives each clock model is only what a node on a real stage can know:
 
 * **camera, locked** (PTP, as an ST 2110 camera: its RTP stamps are its exposure instants on the
-  master clock): no latency; placed by its own stamps (``locked`` where
-  :class:`~config.sync.SensorClockConfig` has that field).
+  master clock; ``rig_config(camera_locked=True)`` makes the sim's camera so): no latency, and
+  ``locked``, so it is placed by its own stamps.
 * **camera, free-running**: the pipeline's latency, :data:`CAMERA_PIPELINE_LATENCY_NS`, as the node
   reads it from its pipeline (a GStreamer latency query reports the configured latency of the
-  pipeline's elements). The queueing on top of it, and the offset it leaves, stay unknown without
-  a time-offset calibration: that is the error the accuracy figures show for such a camera.
+  pipeline's elements), with the default ``"mean"`` delay model: the fit sits at the mean delay,
+  so the mean of the queueing on top of the pipeline's latency (1 ms here) stays in every frame
+  time as an offset that only a time-offset calibration could remove. (The lower envelope would
+  not help: the camera's stamps jitter, which drags that fit early by several jitter sigmas.)
 * **LiDAR** and **FreeD** (their packets carry the device's own stamps: firing times, the
-  tracker's counter): no latency, and the lower envelope of the delays (``delay_model
-  "lower_envelope"``): on a direct link the fastest packets arrive almost at once, and the floor
-  of the delays is the one thing about them a node can rely on without the sender's help.
+  tracker's packet counter, which the rig's ``spare_is_counter`` declares): no latency, and the
+  lower envelope of the delays (``delay_model "lower_envelope"``): on a direct link the fastest
+  packets arrive almost at once. What the floor of the delays really is (0.3 ms for FreeD here)
+  stays unknown and stays in the error.
 * **timecode**: nothing (its samples are placed by the audio chunks' host stamps).
 """
 
@@ -81,9 +85,6 @@ __all__ = [
     "sync_config",
     "truth_index",
 ]
-
-# Another part of the code base gives a sensor's clock settings a ``locked`` flag (placed by its own stamps).
-_HAS_LOCKED = "locked" in SensorClockConfig.model_fields
 
 EPOCH_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 FREED_DELAY_MIN_NS, FREED_DELAY_SHAPE, FREED_DELAY_SCALE_NS = 300_000, 2.0, 50_000
@@ -171,7 +172,7 @@ def sync_config(rig: RigConfig, *, camera_locked: bool = False, **extra) -> Sync
         raise ValueError("camera_locked needs a rig whose camera runs on the master clock: "
                          "rig_config(..., camera_locked=True)")
     if camera_locked:
-        camera = SensorClockConfig(latency_ns=0, **({"locked": True} if _HAS_LOCKED else {}))
+        camera = SensorClockConfig(latency_ns=0, locked=True)
     else:
         camera = SensorClockConfig(latency_ns=CAMERA_PIPELINE_LATENCY_NS)
     clocks = {
