@@ -103,6 +103,10 @@ class RosConfig(_Model):
     camera_info_topic: str = "/onset/camera/camera_info"
     timecode_topic: str = "/onset/timecode"
     timecode_source: str = Field("LTC", description="first word of TimeReference.source: where the timecode came from")
+    frame_timecode_topic: str = Field(
+        "/onset/camera/timecode", description="each camera frame's verified label as TimeReference, stamped with "
+        "the frame's exposure time; source 'verified|corrected|unverified HH:MM:SS:FF @rate'",
+    )
     pose_topic: str = "/onset/rig/pose"
     tf_topic: str = "/tf"
     tf_static_topic: str = "/tf_static"
@@ -163,7 +167,7 @@ class RosConfig(_Model):
         return validate_frame_id(value)
 
     @field_validator(
-        "lidar_topic", "image_topic", "camera_info_topic", "timecode_topic", "pose_topic",
+        "lidar_topic", "image_topic", "camera_info_topic", "timecode_topic", "frame_timecode_topic", "pose_topic",
         "tf_topic", "tf_static_topic", "diagnostics_topic",
     )
     @classmethod

@@ -226,7 +226,7 @@ class EdgeNode:
         if self.ros is not None and len(cloud) and name == self._published_lidar:
             point_t = self._master(name, cloud.t_ns, None)
             if point_t is not None:
-                self._tally(name, "points", "points_decoded", len(cloud))
+                self._tally(name, "points", "points_in_sweeps", len(cloud))
                 self.ros.publish_cloud(cloud, int(point_t[0]), point_t)
 
     def _on_telemetry(self, name: str, sample: TelemetrySample) -> None:
@@ -273,7 +273,7 @@ class EdgeNode:
             total = driver.stats.decoded
         takes.tally.saw(name, unit, int(total), n)
 
-    def _on_timecode(self, sample: TimecodeSample) -> None:
+    def _on_timecode(self, name: str, sample: TimecodeSample) -> None:
         sync = self.sync
         if sync is None:
             return

@@ -139,7 +139,7 @@ def format_node_status(node: Any, elapsed_s: float) -> str:
         clock = status.clock
         rows.append((
             name, status.kind, f"{status.rate_hz:.1f}",
-            "yes" if clock is not None and clock.converged else ("-" if clock is None else "no"),
+            "-" if status.samples == 0 else ("yes" if status.synced else "no"),
             str(snap.late.get(name, 0)), str(snap.missing.get(name, 0)), *_clock_row(clock), str(drops),
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

@@ -183,6 +183,7 @@ class OnsetRosNode:
             self._advertise("image", Image, ros.image_topic, sensor)
             self._advertise("camera_info", CameraInfo, ros.camera_info_topic, latched_qos())
             self._advertise("timecode", TimeReference, ros.timecode_topic, sensor)
+            self._advertise("frame_timecode", TimeReference, ros.frame_timecode_topic, sensor)
             self._advertise("pose", TransformStamped, ros.pose_topic, sensor)
             self._advertise("diagnostics", DiagnosticArray, ros.diagnostics_topic, diagnostics_qos())
             if self.tf_available:
@@ -329,6 +330,11 @@ class OnsetRosNode:
     def publish_timecode(self, tc: Timecode, stamp_ns: int) -> None:
         """A timecode frame starting at master time ``stamp_ns`` as TimeReference."""
         self._publish("timecode", conv.timecode_to_msg(tc, stamp_ns, self._ros.timecode_source))
+
+    def publish_frame_timecode(self, tc: Timecode, frame_stamp_ns: int, verdict: str) -> None:
+        """A camera frame's label once verified against its LTC frame, as TimeReference stamped with
+        the frame's exposure time; ``verdict`` (verified, corrected, unverified) opens ``source``."""
+        self._publish("frame_timecode", conv.timecode_to_msg(tc, frame_stamp_ns, verdict))
 
     def publish_pose(self, pose: RigPose) -> None:
         """``T_stage_rig`` as TransformStamped, and on ``/tf`` where tf2_msgs is available."""

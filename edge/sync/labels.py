@@ -44,6 +44,7 @@ from sensors.timecode.smpte import frames_per_day, frames_to_timecode, timecode_
 from sensors.vocabulary import NS_PER_S, FrameRate, Timecode
 
 __all__ = [
+    "JUMP_TOLERANCE_FRAMES",
     "LabelCheck",
     "LabelOutcome",
     "LabelVerifier",
@@ -68,6 +69,11 @@ def exposure_start_ns(t_mid_ns: int, rate: FrameRate, shutter_angle_deg: float) 
     """Master time the shutter opened for a frame whose exposure mid-time is ``t_mid_ns``."""
     half_exposure = frame_period_ns(rate) * Fraction(shutter_angle_deg).limit_denominator(10_000) / 720
     return int(t_mid_ns) - round(half_exposure)
+
+
+#: How far (in frames) a decoded label may sit from the clock's prediction and still be taken
+#: as host-stamp jitter rather than a jump, when the decoder did not flag it.
+JUMP_TOLERANCE_FRAMES = 3
 
 
 class TimecodeClock:
@@ -109,19 +115,24 @@ class TimecodeClock:
 
     # -- learning ----------------------------------------------------------------------------
 
-    def observe(self, label: Timecode, master_ns: int) -> Optional[int]:
+    def observe(self, label: Timecode, master_ns: int, jumped: bool = False) -> Optional[int]:
         """Learn one decoded LTC frame (its label and the master time of its start).
 
-        Returns the jump in frames when the label is not the one the clock predicted for that
-        instant (the clock then starts again from this label), else None.
+        A *jump* is a label that does not follow the one before: ``jumped`` (the decoder saw it
+        on its own sample counter), or a count that does not advance with master time as the
+        clock says it should (by more than :data:`JUMP_TOLERANCE_FRAMES` frames: host stamps
+        jitter, a label that skips does not). Then the clock starts again from this label and
+        the jump in frames is returned; otherwise None.
         """
         count = self.unwrap(label)
         jump = None
-        predicted = self.count_at(master_ns)
-        if predicted is not None and predicted != count:
-            jump = count - predicted
-            self.jumps += 1
-            self.timing = SensorTiming(self.name, self._config)
+        if self._last_count is not None:
+            predicted = self.count_at(master_ns)
+            off = None if predicted is None else count - predicted
+            if jumped or (off is not None and abs(off) > JUMP_TOLERANCE_FRAMES):
+                jump = off if off is not None else count - self._last_count
+                self.jumps += 1
+                self.timing = SensorTiming(self.name, self._config)
         self._last_count = count
         self.samples += 1
         self.timing.observe(self.count_ns(count), int(master_ns))

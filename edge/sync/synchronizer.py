@@ -160,7 +160,7 @@ class Synchronizer:
             if sample.timecode.rate != clock.rate:
                 return self.counters.drop("timecode", "wrong_rate")
             master_ns = int(sample.stamp.host_ns) - clock.timing.latency_ns
-            jump = clock.observe(sample.timecode, master_ns)
+            jump = clock.observe(sample.timecode, master_ns, "jump" in getattr(sample, "flags", ()))
             if jump is not None:
                 self.counters.drop("timecode", "jump")
                 log.info("timecode jumped by %+d frames at %s", jump, sample.timecode)

@@ -14,7 +14,7 @@ import sys
 from config import load_profile
 from sensors.camera.driver import CameraDriver
 rig = load_profile()
-camera = CameraDriver(rig.camera, rig.timecode).start()
+camera = CameraDriver(rig.camera).start()
 camera.close()
 from edge.ros import OnsetRosNode  # rclpy's libraries load here unless GStreamer's loader took them first
 node = OnsetRosNode(rig.ros_config(), rig).start()

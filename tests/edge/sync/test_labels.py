@@ -79,6 +79,20 @@ def test_a_label_the_clock_did_not_predict_is_a_jump_and_the_clock_follows_it():
     assert str(clock.label(clock.count_at(start + 30 * period))) == "02:00:01:06"
 
 
+def test_a_one_frame_jump_the_decoder_flags_is_taken_and_stamp_jitter_is_not():
+    rate = FrameRate.FPS_25
+    ltc = LtcSim(TimecodeConfig(rate="25", start="10:00:00:00"), EPOCH_NS, seed=7)
+    clock = TimecodeClock("timecode", SensorClockConfig(), rate)
+    _learn(clock, ltc, 50)
+    period = int(frame_period_ns(rate))
+    start = EPOCH_NS + 50 * period
+    # A burst of host load: the frame 10:00:02:00 reaches the host two frames late. Not a jump.
+    assert clock.observe(parse_timecode("10:00:02:00", rate), start + 2 * period) is None
+    # Record-run TC skipping one frame, seen on the decoder's own sample counter: a jump.
+    assert clock.observe(parse_timecode("10:00:02:02", rate), start + period, jumped=True) == 1
+    assert clock.jumps == 1
+
+
 @pytest.mark.parametrize("shutter_deg, expected_ms", [(180.0, 10.4166), (360.0, 20.8333), (90.0, 5.2083)])
 def test_the_exposure_starts_half_the_shutter_before_its_mid_time(shutter_deg, expected_ms):
     t = EPOCH_NS
