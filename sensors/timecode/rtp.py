@@ -102,11 +102,9 @@ def pcm_be_to_float(payload: bytes, encoding: str, channels: int = 1) -> np.ndar
     frame = width * int(channels)
     if len(payload) == 0 or len(payload) % frame:
         raise RtpPacketError("rtp_payload", f"{len(payload)} bytes is not a whole number of {encoding} x {channels} frames")
-    raw = np.frombuffer(payload, dtype=np.uint8).reshape(-1, frame)[:, :width].astype(np.int32)
     if width == 2:
-        value = (raw[:, 0] << 8) | raw[:, 1]
-        value = np.where(value >= 1 << 15, value - (1 << 16), value)
-        return value.astype(np.float64) / float(1 << 15)
+        return np.frombuffer(payload, dtype=">i2").reshape(-1, int(channels))[:, 0] / float(1 << 15)
+    raw = np.frombuffer(payload, dtype=np.uint8).reshape(-1, frame)[:, :width].astype(np.int32)
     value = (raw[:, 0] << 16) | (raw[:, 1] << 8) | raw[:, 2]
     value = np.where(value >= 1 << 23, value - (1 << 24), value)
     return value.astype(np.float64) / float(1 << 23)
