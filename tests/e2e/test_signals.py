@@ -249,3 +249,64 @@ def test_a_signal_during_start_up_stops_it(nodes, after_s):
     time.sleep(after_s)  # the signal's moment, not synchronisation: before or while parts open
     since = node.signal(signal.SIGTERM)
     node.wait_stopped(since)
+
+
+_BLOCKED_MAIN = """
+import subprocess, sys, threading
+from edge.cli.shutdown import Shutdown
+Shutdown(float(sys.argv[1]), on_request=lambda name: print("stopping", name, flush=True)).install()
+child = subprocess.Popen(["sleep", "60"])
+print("ready", child.pid, flush=True)
+lock = threading.Lock()
+lock.acquire()
+lock.acquire()  # blocked for good: a Python handler runs, but the main thread never gets past this line
+"""
+
+
+class _Blocked:
+    """A process whose main thread is stuck (as in a close that hangs), with a child of its own."""
+
+    def __init__(self, grace_s: float) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", _BLOCKED_MAIN, str(grace_s)], cwd=ROOT,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        start_new_session=True)
+        self._watchdog = threading.Timer(60.0, self.kill)
+        self._watchdog.start()
+        ready = self.process.stdout.readline().split()
+        assert ready[:1] == ["ready"], ready
+        self.child = psutil.Process(int(ready[1]))
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def stopped_within(self, since: float, bound_s: float = STOP_BOUND_S) -> int:
+        try:
+            code = self.process.wait(timeout=bound_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"a process with a blocked main thread ignored the signals for {bound_s} s")
+        finally:
+            self._watchdog.cancel()
+        while _alive(self.child) and time.monotonic() < since + bound_s:
+            time.sleep(0.05)
+        assert not _alive(self.child), "its child outlived the forced exit"
+        return code
+
+
+def test_a_blocked_main_thread_still_stops_after_the_grace():
+    blocked = _Blocked(grace_s=1.0)
+    since = time.monotonic()
+    blocked.process.send_signal(signal.SIGTERM)
+    assert blocked.stopped_within(since) == 128 + signal.SIGTERM
+
+
+def test_a_blocked_main_thread_obeys_a_second_signal():
+    blocked = _Blocked(grace_s=60.0)  # the grace alone would be far too late
+    since = time.monotonic()
+    blocked.process.send_signal(signal.SIGINT)
+    assert blocked.process.stdout.readline().split() == ["stopping", "SIGINT"]
+    blocked.process.send_signal(signal.SIGINT)
+    assert blocked.stopped_within(since) == 128 + signal.SIGINT
