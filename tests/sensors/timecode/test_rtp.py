@@ -238,3 +238,25 @@ def test_a_restarted_sender_is_followed_not_dropped() -> None:
     assert all(b.stamp.host_ns > a.stamp.host_ns for a, b in zip(got, got[1:]))
     for i, at_s in zip(starts, (3, 5)):
         assert 0 <= got[i].stamp.host_ns - (EPOCH_NS + at_s * NS_PER_S) < 1_000_000
+
+
+def test_samples_land_on_their_rtp_timestamps() -> None:
+    from sensors.stats import SensorStats
+    from sensors.timecode.inputs import RtpLtcInput
+
+    config = rtp_config("25", "00:00:00:00")
+    sim = LtcSim(config, EPOCH_NS, seed=1)
+    stream = packets(sim, 100)
+    runs: List[tuple] = []
+    rx = RtpLtcInput(config, lambda x, first, host: runs.append((first, x.copy())), SensorStats("t"))
+    for i in [i for i in range(100) if i not in (13, 57, 58)]:
+        rx.on_datagram(stream[i], arrival(i))
+    rx.close()
+    placed = np.full(4800, np.nan)
+    for first, x in runs:
+        assert np.all(np.isnan(placed[first : first + x.size]))  # nothing placed twice
+        placed[first : first + x.size] = x
+    expected = (sim.samples(0, 4800).astype(np.float64) - 128.0) / 128.0
+    holes = np.isnan(placed)
+    assert np.array_equal(np.flatnonzero(holes), np.r_[13 * 48 : 14 * 48, 57 * 48 : 59 * 48])
+    assert np.allclose(placed[~holes], expected[~holes], atol=2.0**-15)
