@@ -10,7 +10,7 @@ generator on a drifting clock (and its RTP sender), the streaming LTC decoder, i
 - :mod:`~sensors.timecode.inputs` the inputs: RTP socket, ``pulsesrc`` / ``alsasrc``, WAV file;
 - :mod:`~sensors.timecode.driver` the driver: input -> decoder -> ``TimecodeSample`` (``LtcReading``).
 
-Imports numpy only (GStreamer is imported by the sound-device input when it starts).
+Imports numpy and the config models; GStreamer is imported by the sound-device input when it starts.
 """
 
 from __future__ import annotations

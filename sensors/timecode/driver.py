@@ -153,7 +153,8 @@ class TimecodeDriver:
         return out
 
     def _reading(self, tc: Timecode, user_bits: int, start: int) -> LtcReading:
-        kind, missing = classify_step(self._last, tc, float(start), self.frame_samples)
+        # The tracked bit period, not the nominal one: a generator off by ppm stays exact over long gaps.
+        kind, missing = classify_step(self._last, tc, float(start), self.decoder.bit_samples * LTC_FRAME_BITS)
         flags: Tuple[str, ...] = ()
         if kind == "gap":
             self.stats.record_drop("gap", missing)
