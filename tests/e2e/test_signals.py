@@ -50,6 +50,13 @@ def _alive(proc: "psutil.Process") -> bool:
         return False
 
 
+def _cmdline(proc: "psutil.Process") -> List[str]:
+    try:
+        return proc.cmdline()
+    except psutil.Error:
+        return []
+
+
 class Node:
     """`onset node run` in its own process group, its output read on a thread."""
 
@@ -247,6 +254,18 @@ def test_a_second_signal_forces_the_exit(nodes):
 def test_a_signal_during_start_up_stops_it(nodes, after_s):
     node = nodes()
     time.sleep(after_s)  # the signal's moment, not synchronisation: before or while parts open
+    since = node.signal(signal.SIGTERM)
+    node.wait_stopped(since)
+
+
+def test_a_signal_while_the_stage_starts_stops_the_stage_too(nodes):
+    node = nodes()
+    deadline = time.monotonic() + START_DEADLINE_S
+    while not any("spawn_main" in " ".join(_cmdline(p)) for p in node.seen.values()):
+        # Until a stage process has been spawned: the node is past its own start-up, not yet running.
+        assert time.monotonic() < deadline and node.process.poll() is None, node.output[-3000:]
+        node.note_children()
+        time.sleep(0.02)
     since = node.signal(signal.SIGTERM)
     node.wait_stopped(since)
 
