@@ -102,11 +102,6 @@ class LtcDecoder:
         self._reset_stream()
 
     @property
-    def bit_samples(self) -> float:
-        """The bit period now tracked, in samples (follows the generator's speed within +-20 %)."""
-        return self._bit_samples
-
-    @property
     def bad_frames(self) -> int:
         """LTC frames lost, whatever the reason (the sum of the :data:`DROP_REASONS` counters)."""
         return sum(self.counters[reason] for reason in DROP_REASONS)

@@ -89,6 +89,7 @@ class TimecodeDriver:
         self.sample_rate_hz = int(sample_rate_hz)
         self.decoder = LtcDecoder(self.rate, self.sample_rate_hz, parity_check=self.config.parity_check)
         self.frame_samples = self.decoder.nominal_bit_samples * LTC_FRAME_BITS
+        self._frame_period = self.frame_samples  # samples per LTC frame, as measured
         self._last: Optional[Tuple[Timecode, float]] = None
         self._anchor_index: List[int] = []
         self._anchor_host: List[int] = []
@@ -153,8 +154,13 @@ class TimecodeDriver:
         return out
 
     def _reading(self, tc: Timecode, user_bits: int, start: int) -> LtcReading:
-        # The tracked bit period, not the nominal one: a generator off by ppm stays exact over long gaps.
-        kind, missing = classify_step(self._last, tc, float(start), self.decoder.bit_samples * LTC_FRAME_BITS)
+        kind, missing = classify_step(self._last, tc, float(start), self._frame_period)
+        if kind == "ok":
+            # Follow the frame period on this sample clock (a sound card's clock is off the
+            # generator's by ppm), so the frames counted across a long gap stay exact.
+            delta = float(start) - self._last[1]
+            if abs(delta / self.frame_samples - 1.0) < 0.01:
+                self._frame_period += 0.02 * (delta - self._frame_period)
         flags: Tuple[str, ...] = ()
         if kind == "gap":
             self.stats.record_drop("gap", missing)

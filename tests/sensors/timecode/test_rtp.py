@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from config.models import ClockConfig, TimecodeConfig, TimecodeInputConfig
 from sensors.timecode import LtcRtpSender, LtcSim, TimecodeDriver, add_frames
 from sensors.timecode.rtp import build_rtp, float_to_pcm_be, parse_rtp, pcm_be_to_float
+from sensors.timecode.smpte import timecode_to_frames
 from sensors.vocabulary import NS_PER_S, TimecodeSample
 from tests.polling import wait_for
 
@@ -260,3 +261,23 @@ def test_samples_land_on_their_rtp_timestamps() -> None:
     holes = np.isnan(placed)
     assert np.array_equal(np.flatnonzero(holes), np.r_[13 * 48 : 14 * 48, 57 * 48 : 59 * 48])
     assert np.allclose(placed[~holes], expected[~holes], atol=2.0**-15)
+
+
+def test_a_long_gap_is_counted_exactly_on_a_sample_clock_off_by_800_ppm() -> None:
+    # The sender's sample clock runs 800 ppm fast (48038.4 Hz for a nominal 48 kHz): an LTC frame
+    # is 1921.5 samples, so 700 frames counted at the nominal 1920 would come out as 701.
+    config = rtp_config("25", "13:00:00:00")
+    fast = LtcSim(TimecodeConfig(rate="25", start="13:00:00:00", sample_rate_hz=48038), EPOCH_NS)
+    got: List[TimecodeSample] = []
+    driver = TimecodeDriver(config, on_sample=got.append, clock_ns=lambda: EPOCH_NS).start()
+    try:
+        for i in [*range(4000), *range(32000, 34000)]:  # 4 s, then 28 s lost, then 2 s
+            audio = (fast.samples(48 * i, 48).astype(np.float64) - 128.0) / 128.0
+            packet = build_rtp(i, 48 * i, 0x1234, 96, float_to_pcm_be(audio, "L16"))
+            driver.input.on_datagram(packet, EPOCH_NS + (i + 1) * 1_000_000)
+    finally:
+        driver.close()
+    after = next(j for j, s in enumerate(got) if s.flags)
+    missing = timecode_to_frames(got[after].timecode) - timecode_to_frames(got[after - 1].timecode) - 1
+    assert got[after].flags == ("gap",) and missing > 690 and driver.stats.drops("gap") == missing
+    assert driver.stats.drops("jump") == 0
