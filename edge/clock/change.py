@@ -181,3 +181,4 @@ def detection_bound_samples(
         raise ValueError(f"need |shift| > drift, threshold > 0, q >= 0; got {shift}, {drift}, {threshold}, {q}")
     root = (q + math.sqrt(q * q + 4.0 * gain * threshold)) / (2.0 * gain)
     return int(math.ceil(root * root))
+

@@ -89,6 +89,10 @@ DELAY_MODELS = ("mean", "lower_envelope")
 # Within it, float64 of the relative values stays exact to 1 ns for 104 days.
 _WILD_NS = 1 << 62
 
+# A step the model took this recently (host time, ns) may have been the master clock's own when
+# shift_master learns of one of that size: the watch must be checked at least this often.
+_REBASE_LOOKBACK_NS = 5_000_000_000
+
 
 class ClockError(Exception):
     """Root of the clock model's errors."""
@@ -204,6 +208,7 @@ class ClockModel:
         self.outliers = 0
         self.master_shifts = 0  # shift_master calls that moved the reference
         self._since_step: Optional[int] = None  # gated samples observed since the last step taken
+        self._recent_step: Optional[Tuple[float, int]] = None  # (size ns, host ns) of the last step taken
         self._last: Optional[Tuple[int, int]] = None
         self._mapping: Optional[ClockMapping] = None
         self._reset_history(None)
@@ -333,21 +338,37 @@ class ClockModel:
 
         Every stored offset moves with the master clock, so the line, its drift, its spread and its
         convergence stay as they were and the next samples (stamped on the new master time) land
-        on the line instead of looking like a sensor clock step. Samples stamped before the step
-        but observed after it count as outliers; so feed the model after checking the watch.
+        on the line instead of looking like a sensor clock step.
+
+        Learnt late (the watch checked after samples on the new master time were observed), it
+        still comes out right. If the model already took a step of that size within the last 5 s,
+        that step was the master's: the model is on the new master time already, and the step is
+        not counted. Otherwise the samples observed since the step stay as they were: outside the
+        gate they are outliers, inside it they hold the line by their share of the window (a
+        second of them in a 30 s window: 1/30 of the step) until they age out.
         """
         step = operator.index(step_ns)
         with self._lock:
             if self._s_ref is None or step == 0:
                 return
+            self.master_shifts += 1
+            self._pending.clear()  # rejects on the old master time: not evidence of a step any more
+            self._accept_run = 0
+            self._cusum = CusumState()
+            taken, self._recent_step = self._recent_step, None
+            sigma = max(self._sigma or 0.0, self._floor)
+            if (
+                taken is not None
+                and self._last is not None
+                and abs(self._last[1] - taken[1]) <= _REBASE_LOOKBACK_NS
+                and abs(taken[0] - step) <= self._reject * sigma
+            ):
+                self.steps -= 1  # it was the master clock's step, already followed
+                return
             self._y_ref += step
             mapping = self._mapping
             if mapping is not None:
                 self._mapping = mapping._replace(offset_ref_ns=mapping.offset_ref_ns + step)
-            self._pending.clear()  # rejects on the old master time: not evidence of a step any more
-            self._accept_run = 0
-            self._cusum = CusumState()
-            self.master_shifts += 1
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -523,6 +544,7 @@ class ClockModel:
         self.steps += 1
         self.outliers -= len(agree)
         self._since_step = len(agree)  # all after the step: they agreed on its new offset
+        self._recent_step = (size, self._last[1] if self._last else 0)
         self._s_ref, self._y_ref = agree[-1][0], agree[-1][1]
         for s, offset, _ in agree:
             self._win.add(s - self._s_ref, offset - self._y_ref, True)
@@ -545,6 +567,7 @@ class ClockModel:
         self._reset_history((self._b, self._denom))  # keeps the spread: jitter does not step either
         self.steps += 1
         self._since_step = 0
+        self._recent_step = (shift, self._last[1] if self._last else 0)
         self._s_ref, self._y_ref = s_ref, y_ref
         self._win.replace(xs - xs[-1], ys - ys[-1], ok)
         self._solve_sums()

@@ -163,3 +163,27 @@ def test_shift_master_before_any_sample_or_by_nothing_does_nothing():
     assert model.mapping == mapping and model.master_shifts == 0
     with pytest.raises(TypeError):
         model.shift_master(1.5)
+
+
+@pytest.mark.parametrize("late", [40, 754], ids=["53ms-late", "1s-late"])
+@pytest.mark.parametrize("step_ns", [40 * MS, -150_000], ids=["+40ms", "-150us"])
+def test_a_step_learnt_late_is_not_counted_twice(step_ns, late):
+    # The node's watch runs once a second: up to a second of samples on the new master time may
+    # reach the model first, which by then may have taken the step for its sensor's (100 ms).
+    k = 4 * 754
+    link = _host_stepped(
+        simulate(drift_ppm=-35.0, jitter_ns=20_000, rate_hz=754.0, duration_s=8.0, stall_fraction=0.03), k, step_ns
+    )
+    model = ClockModel("lidar", latency_ns=int(link.delay_mean_ns))
+    errors = []
+    for i in range(link.master_ns.size):
+        if i == k + late:
+            model.shift_master(step_ns)
+        model.observe(int(link.sensor_ns[i]), int(link.host_ns[i]))
+        errors.append(model.to_master_ns(int(link.exact_sensor_ns[i])) - int(link.master_ns[i]))
+    errors = np.abs(np.array(errors))
+    assert model.steps == 0 and model.master_shifts == 1
+    assert model.converged
+    assert errors[k + late :].max() < 50_000  # right from the notice on: no second step to detect
+    assert np.percentile(errors[k + late :], 99) <= np.percentile(errors[k - 2000 : k], 99) + 10_000
+
