@@ -27,7 +27,8 @@ LTC frame: 1, or 2 at high rates), then is :data:`LabelOutcome.VERIFIED`, or
 record-run timecode, a timecode clock that had not converged. A frame no LTC frame covered
 within ``timeout_ns`` is :data:`LabelOutcome.UNVERIFIED`. A decoded label that the model did not
 predict is a *jump*: counted, and the clock re-learns from it at once (its history belongs to
-the timecode before the jump).
+the timecode before the jump). The clock is *locked* (its labels count as in sync) once
+:data:`LOCK_SAMPLES` LTC frames in a row came as it predicted.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from sensors.vocabulary import NS_PER_S, FrameRate, Timecode
 
 __all__ = [
     "JUMP_TOLERANCE_FRAMES",
+    "LOCK_SAMPLES",
     "LabelCheck",
     "LabelOutcome",
     "LabelVerifier",
@@ -71,6 +73,12 @@ def exposure_start_ns(t_mid_ns: int, rate: FrameRate, shutter_angle_deg: float) 
     return int(t_mid_ns) - round(half_exposure)
 
 
+#: The timecode clock is *locked* (frames labelled from it count as in sync) once this many LTC
+#: frames in a row came with the label it predicted for their instant. What a label needs is the
+#: right frame with half a frame of margin, not a sub-millisecond fit: host stamps that shift by
+#: a millisecond (an arrival envelope settling, a loaded host) leave labels right and the lock on.
+LOCK_SAMPLES = 12
+
 #: How far (in frames) a decoded label may sit from the clock's prediction and still be taken
 #: as host-stamp jitter rather than a jump, when the decoder did not flag it.
 JUMP_TOLERANCE_FRAMES = 3
@@ -87,6 +95,7 @@ class TimecodeClock:
         self._day = frames_per_day(rate)
         self.timing = SensorTiming(name, config)
         self._last_count: Optional[int] = None
+        self._agreeing = 0  # LTC frames in a row whose label the clock predicted
         self.samples = 0
         self.jumps = 0
 
@@ -133,6 +142,7 @@ class TimecodeClock:
                 jump = off if off is not None else count - self._last_count
                 self.jumps += 1
                 self.timing = SensorTiming(self.name, self._config)
+            self._agreeing = self._agreeing + 1 if off == 0 and jump is None else 0
         self._last_count = count
         self.samples += 1
         self.timing.observe(self.count_ns(count), int(master_ns))
@@ -144,7 +154,8 @@ class TimecodeClock:
 
     @property
     def converged(self) -> bool:
-        return self.ready and self.timing.model.converged
+        """Locked: the newest :data:`LOCK_SAMPLES` LTC frames all came as predicted."""
+        return self.ready and self._agreeing >= LOCK_SAMPLES
 
     def count_at(self, master_ns: int) -> Optional[int]:
         """The count of the timecode frame whose start lies nearest master time ``master_ns``,

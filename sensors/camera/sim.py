@@ -1,9 +1,11 @@
 """The simulated cinema camera: its frame schedule on a drifting clock, its ground truth, its RTP output.
 
 The camera runs on its own :class:`DriftingClock` switched on at master time ``epoch_ns``. It is
-jam-synced to the stage's timecode generator: frame ``k = 0``'s exposure mid-time falls on the
+jam-synced (genlocked) to the stage's timecode generator: frame ``k = 0``'s shutter opens on the
 start of LTC frame ``lead_frames`` (the generator has been running for a few frames when the
-camera rolls), and frame ``k``'s exposure mid-time is ``k / fps`` later *on the camera's clock*.
+camera rolls), so its exposure mid-time is half an exposure (``shutter_angle_deg / 360`` of a
+frame, halved) later, and frame ``k``'s exposure mid-time is ``k / fps`` later *on the camera's
+clock*.
 For each frame the simulator knows (:meth:`CameraSim.truth`, the ground truth tests score with):
 
 - the exposure mid-time on the master clock, and what the stage looks like then (``render``);
@@ -11,8 +13,9 @@ For each frame the simulator knows (:meth:`CameraSim.truth`, the ground truth te
   (seeded, clipped to a quarter frame), as the 90 kHz RTP timestamp it sends
   (:func:`~sensors.camera.rtp.ticks_from_ns`), and that stamp back in ns, which is what the
   driver reads; the frame number ``round(stamp * fps)`` the driver derives from it;
-- the label of the LTC frame whose start is nearest the exposure mid-time (the jam-sync
-  relation): the stage's ground-truth timecode of the frame. The camera sends no timecode.
+- the label of the LTC frame whose start is nearest the exposure start (the jam-sync relation:
+  the frame in progress while the shutter is open): the stage's ground-truth timecode of the
+  frame. The camera sends no timecode.
 
 :meth:`CameraSim.aligned_epoch_ns` moves a start time by less than a frame so that the jam
 instant falls on a whole frame of the camera's clock, as a genlocked camera's frames do: the
@@ -80,12 +83,15 @@ class CameraSim:
             raise CameraError(
                 f"camera {camera.name!r} at {camera.fps} fps cannot be jam-synced to timecode at {ltc.rate.label} fps"
             )
+        #: Half the exposure: from the shutter opening to the exposure mid-time, ns.
+        self.half_exposure_ns = round(self.frame_offset_ns(1) * float(camera.shutter_angle_deg) / 720.0)
         if ltc is not None:
             # Ask for the middle of LTC frame ``lead_frames``: its start is then unambiguous.
             middle_ns = self.epoch_ns + self.frame_offset_ns(int(lead_frames)) + self.frame_offset_ns(1) // 2
-            _, self.first_master_ns = ltc.timecode_at(middle_ns)
+            _, shutter_open_ns = ltc.timecode_at(middle_ns)
         else:
-            self.first_master_ns = self.epoch_ns + self.frame_offset_ns(int(lead_frames))
+            shutter_open_ns = self.epoch_ns + self.frame_offset_ns(int(lead_frames))
+        self.first_master_ns = shutter_open_ns + self.half_exposure_ns
         self._first_sensor_ns = int(self.clock.sensor_ns_exact(self.first_master_ns))
         self.frames_sent = 0
 
@@ -140,8 +146,8 @@ class CameraSim:
         stamp = ns_from_ticks(ticks)
         label = None
         if self.ltc is not None:
-            # The LTC frame whose start is within half a frame of the exposure mid-time.
-            label, _ = self.ltc.timecode_at(master_ns + self.frame_offset_ns(1) // 2)
+            # The LTC frame whose start is within half a frame of the exposure start.
+            label, _ = self.ltc.timecode_at(master_ns - self.half_exposure_ns + self.frame_offset_ns(1) // 2)
         return CameraFrameTruth(
             frame_index=frame_index_from_ticks(ticks, self.fps), master_ns=master_ns, sensor_ns=stamp,
             pts_ns=stamp - int(sensor_epoch_ns), timecode=label, rtp_timestamp=ticks % RTP_WRAP_TICKS, k=int(k),

@@ -8,6 +8,7 @@ import pytest
 from config.models import ClockConfig, TimecodeConfig
 from config.sync import SensorClockConfig
 from edge.sync.labels import (
+    LOCK_SAMPLES,
     LabelOutcome,
     LabelVerifier,
     TimecodeClock,
@@ -73,9 +74,10 @@ def test_a_label_the_clock_did_not_predict_is_a_jump_and_the_clock_follows_it():
     rejam = parse_timecode("02:00:00:00", rate)  # the sound department re-jams
     assert clock.observe(rejam, start) == timecode_to_frames(rejam) - timecode_to_frames(
         parse_timecode("01:00:02:00", rate))
-    assert clock.jumps == 1
+    assert clock.jumps == 1 and not clock.converged  # unlocked until it has predicted again
     for j in range(1, 24):
         clock.observe(parse_timecode(f"02:00:00:{j:02d}", rate), start + j * period)
+        assert clock.converged == (j >= LOCK_SAMPLES)
     assert str(clock.label(clock.count_at(start + 30 * period))) == "02:00:01:06"
 
 

@@ -41,9 +41,10 @@ def test_same_seed_same_camera_different_seed_different_jitter():
 def test_frames_run_on_the_cameras_drifting_clock_jam_synced_to_ltc(rate):
     sim, tc = _sim(rate)
     fps = sim.fps
-    # Frame 0's exposure mid-time is the start of LTC frame LEAD_FRAMES.
-    label, start_ns = sim.ltc.timecode_at(sim.exposure_master_ns(0))
-    assert start_ns == sim.exposure_master_ns(0)
+    # Frame 0's shutter opens on the start of LTC frame LEAD_FRAMES (its mid-time half an exposure later).
+    label, start_ns = sim.ltc.timecode_at(sim.exposure_master_ns(0) - sim.half_exposure_ns)
+    assert start_ns == sim.exposure_master_ns(0) - sim.half_exposure_ns
+    assert sim.half_exposure_ns == round(sim.frame_offset_ns(1) * sim.camera.shutter_angle_deg / 720)
     assert label == add_frames(sim.ltc.start, LEAD_FRAMES) == sim.truth(0).timecode
     # 1/fps apart on the camera clock (+20 ppm), so slightly less on the master clock.
     k = np.arange(0, 2000, 97)
@@ -80,7 +81,7 @@ def test_first_frame_at():
 def test_without_ltc_frames_have_no_label():
     sim, _ = _sim(ltc=False)
     assert sim.truth(3).timecode is None
-    assert sim.exposure_master_ns(0) == EPOCH_NS + sim.frame_offset_ns(LEAD_FRAMES)
+    assert sim.exposure_master_ns(0) == EPOCH_NS + sim.frame_offset_ns(LEAD_FRAMES) + sim.half_exposure_ns
 
 
 def test_rate_mismatch_and_bad_render_are_refused():
