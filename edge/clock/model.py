@@ -63,7 +63,6 @@ import math
 import operator
 import threading
 from collections import deque
-from dataclasses import dataclass
 from typing import Deque, Optional, Tuple
 
 import numpy as np
@@ -77,7 +76,9 @@ from edge.clock.change import (
     normal_score,
     score_table,
 )
+from edge.clock.errors import ClockError, ClockNotReadyError
 from edge.clock.fit import ClockMapping, detect_step, huber_line_fit, lower_envelope_fit
+from edge.clock.types import ClockSnapshot
 from edge.clock.window import SampleWindow
 
 __all__ = ["DELAY_MODELS", "ClockError", "ClockNotReadyError", "ClockSnapshot", "ClockModel"]
@@ -92,43 +93,6 @@ _WILD_NS = 1 << 62
 # A step the model took this recently (host time, ns) may have been the master clock's own when
 # shift_master learns of one of that size: the watch must be checked at least this often.
 _REBASE_LOOKBACK_NS = 5_000_000_000
-
-
-class ClockError(Exception):
-    """Root of the clock model's errors."""
-
-
-class ClockNotReadyError(ClockError):
-    """A mapping was asked of a clock model that has seen no sample yet."""
-
-
-@dataclass(frozen=True)
-class ClockSnapshot:
-    """A consistent view of one clock model for diagnostics.
-
-    ``offset_ns`` is master minus sensor time at the newest sample's sensor time; ``drift_ppm`` the
-    sensor clock's rate error; ``residual_jitter_ns`` the robust spread (1.4826 MAD) of the samples
-    about the fit; ``error_estimate_ns`` and ``drift_error_ppm`` the fit's own standard errors of the
-    mapping at the newest sample and of the drift; ``window_samples`` the gated samples in the fit;
-    ``outliers`` the samples judged outside the gate (clock-step samples excluded).
-    Fields are None until the model has the data for them.
-    """
-
-    name: str
-    delay_model: str
-    observed: int
-    window_samples: int
-    converged: bool
-    steps: int
-    outliers: int
-    offset_ns: Optional[int]
-    drift_ppm: Optional[float]
-    residual_jitter_ns: Optional[float]
-    error_estimate_ns: Optional[float]
-    drift_error_ppm: Optional[float]
-    last_sensor_ns: Optional[int]
-    last_host_ns: Optional[int]
-    mapping: Optional[ClockMapping]
 
 
 class ClockModel:

@@ -97,6 +97,7 @@ def test_gaussian_shifts_are_found_within_the_bound(shift):
     assert late <= 6
 
 
+@pytest.mark.slow
 def test_gaussian_noise_gives_no_alarm_in_a_million_samples():
     rng = np.random.default_rng(5)
     state = CusumState()

@@ -128,6 +128,7 @@ CLEAN = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CLEAN))
 def test_long_clean_runs_raise_no_false_alarm(name):
     kwargs = CLEAN[name]
