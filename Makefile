@@ -12,7 +12,8 @@ STAMP := .make
 TORCH_VERSION := 2.13.0
 APT_PACKAGES := gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
 	gstreamer1.0-plugins-ugly gstreamer1.0-tools gir1.2-gst-plugins-base-1.0 \
-	gir1.2-gst-plugins-bad-1.0 libgirepository1.0-dev libcairo2-dev pkg-config
+	gir1.2-gst-plugins-bad-1.0 libgirepository1.0-dev libcairo2-dev pkg-config \
+	gstreamer1.0-alsa gstreamer1.0-pulseaudio pulseaudio pulseaudio-utils
 ROS_WHEELS := "ros-rclpy[fastrtps]" ros-sensor-msgs ros-std-msgs ros-geometry-msgs ros-diagnostic-msgs
 # DDS stays on this machine, on a domain of its own.
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST

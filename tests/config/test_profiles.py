@@ -94,11 +94,13 @@ def test_lens_table_checked(tmp_path):
         load_profile(path)
 
 
-def test_ltc_above_thirty_fps_is_refused_with_the_reason(tmp_path):
+def test_a_high_rate_project_reads_ltc_at_half_rate(tmp_path):
     path = tmp_path / "hfr.yaml"
-    path.write_text("timecode:\n  rate: '59.94DF'\n")
-    with pytest.raises(ProfileValueError, match="at most 30"):
-        load_profile(path)
+    path.write_text("camera:\n  fps: '59.94DF'\ntimecode:\n  rate: '59.94DF'\n  start: '01:00:00;00'\n")
+    rig = load_profile(path)
+    from sensors.timecode.ltc import ltc_rate
+
+    assert rig.timecode.rate == "59.94DF" and ltc_rate(rig.timecode.frame_rate).label == "29.97DF"
 
 
 # -- real-rig profiles carry no simulator conventions ------------------------------------------

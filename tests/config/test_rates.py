@@ -80,9 +80,6 @@ def test_no_config_module_imports_sensors(path):
     assert not [name for name in imported if name == "sensors" or name.startswith("sensors.")]
 
 
-@pytest.mark.xfail(strict=True, reason="TimecodeConfig._start_is_a_label reads frame_rate (the vocabulary's "
-                   "FrameRate) while RigConfig's default TimecodeConfig() is built at import; it can use "
-                   "config.rates.nominal_fps instead")
 def test_importing_config_loads_no_sensors_module():
     code = "import sys, config, config.models; print(sorted(m for m in sys.modules if m.split('.')[0] == 'sensors'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
