@@ -25,10 +25,12 @@ at ``rate_hz`` samples a second, counted from the first sample after the step, w
 (gate ``g = 4`` spreads, CUSUM ``k = 1``, ``h = 10``, ``step_min_samples = 8``,
 ``step_min_span_ns = 100 ms``), for Gaussian jitter:
 
-* ``1.25 <= delta <= g - 1`` (0.5x the gate is 2 sigma): the CUSUM alarms within
+* ``k < delta <= g - 1`` (0.5x the gate is 2 sigma): the CUSUM alarms within
   ``m(delta) = ceil(((3.09 + sqrt(9.55 + 4 h (delta - k))) / (2 (delta - k)))**2)`` samples at 99.9 %
   (:func:`edge.clock.change.detection_bound_samples`): 26 samples for 2 sigma, 10 for 3 sigma, that
-  is 34 ms of LiDAR packets at 754/s, 0.26 s of FreeD at 100/s, 1.1 s of frames or LTC at 24/s;
+  is 34 ms of LiDAR packets at 754/s, 0.26 s of FreeD at 100/s, 1.1 s of frames or LTC at 24/s
+  (73 samples for 1.5 sigma). A step of ``k`` (1 sigma) or less has no bound: it may be found,
+  or the line absorbs it over one window, never more than the step (the jitter) off meanwhile;
 * ``delta >= g + 2`` (2x the gate and more): every sample is rejected; ``converged`` turns false
   at the ``step_min_samples``-th reject and the step is taken after
   ``M = max(step_min_samples, ceil(rate_hz * step_min_span_ns / 1e9) + 2)`` samples on the new
