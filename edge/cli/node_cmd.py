@@ -1,8 +1,9 @@
 """``onset node run``: the edge node, and with a simulated profile the stage that feeds it.
 
 Stopping (:mod:`edge.cli.shutdown`): SIGINT or SIGTERM, at any moment from start-up on, closes
-the stage, then the node (a rolling take is finished on the way) and returns 0; a signal during
-start-up rolls back what was opened. A second signal, or a close that takes longer than
+the stage (its processes are killed if that takes over :data:`STAGE_CLOSE_S`), then the node (a
+rolling take is finished on the way) and returns 0; a signal during start-up rolls back what was
+opened. A second signal, or a close that takes longer than
 :data:`STOP_GRACE_S`, kills the stage's processes and exits at once with 128 + the signal.
 """
 
@@ -18,12 +19,15 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 from config import load_profile
-from edge.cli.shutdown import Shutdown, ShutdownRequested
+from edge.cli.shutdown import Shutdown, ShutdownRequested, close_within
 
 __all__ = ["register", "resolve_control_token", "TOKEN_FILE", "STOP_GRACE_S"]
 
 #: Seconds from a stop request to the forced exit: the whole stop must stay within 5 s.
 STOP_GRACE_S = 3.5
+#: Seconds the simulated stage may take to close before its processes are killed (leaving the
+#: node's own close, a rolling take's included, time within the grace).
+STAGE_CLOSE_S = 1.5
 
 #: Where a node that generated its own control token leaves it for `onset take` (mode 0600).
 TOKEN_FILE = Path("~/.onset/control-token")
@@ -131,7 +135,7 @@ def _run_node(args: argparse.Namespace, shutdown: Shutdown) -> int:
             _status_lines(lambda elapsed: format_node_status(node, elapsed), shutdown, args.duration, args.interval)
         finally:
             if stage is not None:
-                stage.close()
+                close_within(stage.close, STAGE_CLOSE_S, "the simulated stage")
     return 0
 
 

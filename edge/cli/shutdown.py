@@ -15,6 +15,14 @@ signals and runs the grace timer, whatever the main thread is doing. As a last r
 Python thread can run at all (a thread stuck in C holding the GIL), ``SIGALRM`` armed at the
 first signal ends the process from the kernel ``grace_s + 1`` s later.
 
+A close that may hang for reasons of its own is run by :func:`close_within`: on a thread, waited
+for a bounded time, after which this process's children are killed and the caller goes on with
+the rest of its close. The simulated stage needs it: a terminal's Ctrl-C or ``timeout``'s SIGTERM
+goes to the whole process group, so a stage process can die while it waits on a
+``multiprocessing.Event``, and the parent's ``Event.set()`` then waits for ever for that sleeper
+to wake (the condition's notify waits for every sleeper) -- the hang seen in about one run in
+three of ``timeout N make demo`` and on Ctrl-C.
+
 While :meth:`Shutdown.interruptible` is active (start-up), the first signal also raises
 :class:`ShutdownRequested` (an ``Exception``, so all-or-nothing start-up code rolls back what it
 opened) in the main thread.
@@ -32,7 +40,7 @@ import threading
 import time
 from typing import Callable, Iterator, List, Optional
 
-__all__ = ["Shutdown", "ShutdownRequested", "kill_children"]
+__all__ = ["Shutdown", "ShutdownRequested", "close_within", "kill_children"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -90,6 +98,34 @@ def _descendants(root: int) -> List[int]:
             out.append(child)
             todo.append(child)
     return out
+
+
+def close_within(close: Callable[[], None], timeout_s: float, what: str) -> bool:
+    """Run ``close()`` on a thread for at most ``timeout_s``; True when it finished in time.
+
+    When it did not, every child process is killed (what a stuck close was waiting for) and the
+    thread is left behind (a daemon); an exception from ``close`` is reported on stderr.
+    """
+    done = threading.Event()
+    failure: List[BaseException] = []
+
+    def run() -> None:
+        try:
+            close()
+        except BaseException as err:  # noqa: BLE001 - reported below, the caller goes on closing
+            failure.append(err)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"close {what}", daemon=True).start()
+    if done.wait(timeout_s):
+        if failure:
+            print(f"onset: closing {what} failed: {type(failure[0]).__name__}: {failure[0]}", file=sys.stderr)
+        return True
+    killed = kill_children()
+    print(f"onset: {what} did not close within {timeout_s:g} s; killed its processes {killed}", file=sys.stderr,
+          flush=True)
+    return False
 
 
 class Shutdown:

@@ -239,6 +239,21 @@ def test_a_second_instance_fails_cleanly_while_the_first_holds_its_ports(nodes):
     assert first.wait_stopped(first.signal(signal.SIGTERM)) == 0
 
 
+def test_a_sigterm_to_the_whole_process_group_stops_it_cleanly(nodes):
+    """What `timeout N make demo` and a terminal's Ctrl-C do: every process of the group is signalled.
+
+    The stage's processes must not die under the node (a stage process killed while it waited on a
+    multiprocessing Event used to leave the node's close blocked for ever): the node stops them.
+    """
+    node = nodes()
+    node.running()
+    node.note_children()
+    since = time.monotonic()
+    os.killpg(node.process.pid, signal.SIGTERM)
+    code = node.wait_stopped(since)
+    assert code == 0, node.output[-3000:]  # a clean stop, not the forced exit after the grace
+
+
 def test_a_second_signal_forces_the_exit(nodes):
     node = nodes()
     node.running()
