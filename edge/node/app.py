@@ -226,8 +226,8 @@ class EdgeNode:
         if self.ros is not None and len(cloud) and name == self._published_lidar:
             point_t = self._master(name, cloud.t_ns, None)
             if point_t is not None:
-                self._tally(name, "points", "points_in_sweeps", len(cloud))
-                self.ros.publish_cloud(cloud, int(point_t[0]), point_t)
+                self._publish_counted(name, "points", "points_in_sweeps", len(cloud),
+                                      lambda: self.ros.publish_cloud(cloud, int(point_t[0]), point_t))
 
     def _on_telemetry(self, name: str, sample: TelemetrySample) -> None:
         sync = self.sync
@@ -240,8 +240,7 @@ class EdgeNode:
         pose = RigPose(t_ns, np.asarray(sample.position_m, dtype=float), matrix_to_quat(
             rotation_from_pan_tilt_roll(sample.pan_deg, sample.tilt_deg, sample.roll_deg)))
         if self.ros is not None:
-            self._tally(name, "samples", "samples_decoded", 1)
-            self.ros.publish_pose(pose)
+            self._publish_counted(name, "samples", "samples_decoded", 1, lambda: self.ros.publish_pose(pose))
         if self.recorder is not None and not (self.ros is not None and self.ros.tf_available):
             self._record_tf(pose)
 
@@ -259,19 +258,22 @@ class EdgeNode:
         sync.add_frame(frame)
         if self.ros is not None:
             stamp = int(self._master(name, frame.exposure_mid.sensor_ns, frame.exposure_mid.host_ns))
-            self._tally(name, "frames", "frames_decoded", 1)
-            self.ros.publish_image(frame, stamp)
+            self._publish_counted(name, "frames", "frames_decoded", 1, lambda: self.ros.publish_image(frame, stamp))
 
-    def _tally(self, name: str, unit: str, counter: str, n: int) -> None:
-        """Count a sample handed on while a take rolls, with its driver's own running total."""
+    def _publish_counted(self, name: str, unit: str, counter: str, n: int, publish: Callable[[], None]) -> None:
+        """Publish one sample; while a take rolls, count it with its driver's own running total
+        (``counter``, else ``stats.decoded``) under the takes' gate, so that a sample is counted
+        exactly when it is written (:class:`edge.node.takes.SensorTally`)."""
         takes = self.takes
-        if takes is None or not takes.recording or self.sensors is None:
+        if takes is None or self.sensors is None:
+            publish()
             return
-        driver = self.sensors.get(name).driver
-        total = getattr(driver, counter, None)
-        if total is None:
-            total = driver.stats.decoded
-        takes.tally.saw(name, unit, int(total), n)
+        with takes.gate:
+            if takes.recording:
+                driver = self.sensors.get(name).driver
+                total = getattr(driver, counter, None)
+                takes.tally.saw(name, unit, int(driver.stats.decoded if total is None else total), n)
+            publish()
 
     def _on_timecode(self, name: str, sample: TimecodeSample) -> None:
         sync = self.sync

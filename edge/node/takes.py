@@ -66,6 +66,9 @@ class NodeTakes:
         self._extra_topics = tuple(extra_topics)  # (topic, msgtype) published by other nodes
         self._subscriptions: List[Any] = []
         self._lock = threading.Lock()
+        #: Held by a sensor's callback while it counts and publishes one sample, and by start/stop
+        #: while they switch the tap: a sample is either counted and written, or neither.
+        self.gate = threading.Lock()
         self.tally = SensorTally()
         self._serialize = _serializer() if ros is not None else None
         self._declare_topics()
@@ -98,19 +101,24 @@ class NodeTakes:
 
     def start(self, scene: str, shot: str, take: int, tc_in: Optional[Any] = None):
         with self._lock:
-            info = self.recorder.start(scene, shot, take, tc_in=tc_in)
-            self.tally = SensorTally()
-            self._write_static_transforms()
+            with self.gate:
+                info = self.recorder.start(scene, shot, take, tc_in=tc_in)
+                self.tally = SensorTally()
+                self._write_static_transforms()
+                if self._ros is not None:
+                    self._ros.tap = self._record_published
             if self._ros is not None:
-                self._ros.tap = self._record_published
                 for topic, msgtype in self._extra_topics:
                     self._subscriptions.append(self._ros.subscribe_raw(topic, msgtype, self._writer(topic, msgtype)))
             return info
 
     def stop(self, tc_out: Optional[Any] = None):
         with self._lock:
-            self._unsubscribe()
-            return self.recorder.stop(tc_out=tc_out, sensors=self.tally.document())
+            with self.gate:
+                self._unsubscribe()
+                sensors = self.tally.document()
+            # The bag is drained and closed outside the gate: sensors never wait on the disk.
+            return self.recorder.stop(tc_out=tc_out, sensors=sensors)
 
     def close(self) -> None:
         with self._lock:

@@ -3,6 +3,7 @@ takes on disk, and a take that survives the node being killed."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -12,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -36,6 +38,8 @@ class RunningNode:
         data = yaml.safe_load((PROFILE_DIR / "sim-stage.yaml").read_text())
         data["lidars"][0]["port"] = _free_port()
         data["telemetry"][0]["port"] = _free_port()
+        data["camera"]["port"] = _free_port()
+        data["timecode"]["input"]["port"] = _free_port()
         profile = tmp_path / "sim.yaml"
         profile.write_text(yaml.safe_dump(data))
         self.takes_dir = tmp_path / "takes"
@@ -84,8 +88,9 @@ class RunningNode:
         self._reader.join(timeout=5)
 
 
-def _read_bag(take: Path) -> dict:
-    """Messages per topic, read by rosbags (its own reader, independent of the writer)."""
+def _read_bag(take: Path, points: Optional[dict] = None) -> dict:
+    """Messages per topic, read by rosbags (its own reader, independent of the writer); LiDAR points
+    per PointCloud2 topic into ``points`` when given."""
     from rosbags.highlevel import AnyReader
 
     counts: dict = {}
@@ -95,6 +100,9 @@ def _read_bag(take: Path) -> dict:
             if connection.topic == "/tf":
                 msg = reader.deserialize(raw, connection.msgtype)
                 assert msg.transforms[0].header.frame_id == "stage"
+            if points is not None and connection.msgtype == "sensor_msgs/msg/PointCloud2":
+                msg = reader.deserialize(raw, connection.msgtype)
+                points[connection.topic] = points.get(connection.topic, 0) + msg.width * msg.height
     return counts
 
 
@@ -138,18 +146,24 @@ def test_node_streams_fused_frames_publishes_topics_and_records_a_take(tmp_path)
         start = node.onset("take", "start", "--scene", "12", "--shot", "3", "--take", "4",
                            "--control", url, "--token", TOKEN)
         assert start.returncode == 0, start.stderr
-        time.sleep(4)
+        time.sleep(8)
         stop = node.onset("take", "stop", "--control", url, "--token", TOKEN)
         assert stop.returncode == 0, stop.stderr
         assert "complete" in stop.stdout
     finally:
         node.stop()
     (take,) = [p for p in node.takes_dir.iterdir() if p.is_dir()]
-    for counts in (_read_bag(take), _read_bag_mcap(take)):
+    points: dict = {}
+    for counts in (_read_bag(take, points), _read_bag_mcap(take)):
         for topic in ("/onset/camera/image_raw", "/onset/lidar/points", "/onset/rig/pose", "/onset/timecode",
-                      "/onset/camera/camera_info", "/tf", "/tf_static"):
+                      "/onset/camera/timecode", "/onset/camera/camera_info", "/tf", "/tf_static"):
             assert counts.get(topic, 0) > 0, (topic, counts)
-        assert counts["/onset/camera/image_raw"] > 24  # 4 s at 24 fps, minus what a loaded machine skips
+        assert counts["/onset/camera/image_raw"] > 48  # 8 s at 24 fps, minus what a loaded machine skips
+    # Everything each driver decoded while the take rolled is in the bag (take.json says what that was).
+    sensors = json.loads((take / "take.json").read_text())["sensors"]
+    assert sensors["camera"]["decoded"] == sensors["camera"]["offered"] == counts["/onset/camera/image_raw"]
+    assert sensors["freed"]["decoded"] == sensors["freed"]["offered"] == counts["/onset/rig/pose"]
+    assert sensors["lidar"]["decoded"] == sensors["lidar"]["offered"] == points["/onset/lidar/points"]
     listing = node.onset("takes", "ls", "--takes-dir", str(node.takes_dir))
     assert "12/3/4" in listing.stdout and "complete" in listing.stdout
     assert re.search(r"fused \d+\.\d fps", node.output)
