@@ -1,5 +1,5 @@
-"""The ``onset`` command line: one module per command group, ``main`` dispatches."""
+"""The ``onset`` command line: one module per command group; :func:`edge.cli.main.main` dispatches
+(the ``onset`` console script). Nothing is imported here, so ``python -m edge.cli.main`` runs
+its module once."""
 
-from edge.cli.main import build_parser, main
-
-__all__ = ["build_parser", "main"]
+__all__: list = []
