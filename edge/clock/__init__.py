@@ -5,7 +5,7 @@ online robust fit of offset and drift over the newest seconds of sensor time
 (:class:`~edge.clock.window.SampleWindow`); :mod:`edge.clock.fit` holds the pure line-fitting
 functions it is built from (robust spread, Huber line, lower envelope, reject-cluster step test),
 :mod:`edge.clock.change` the CUSUM that finds steps inside the outlier gate, and
-:mod:`edge.clock.master` the watch on the master clock's own steps. See DESIGN.md, Time.
+:mod:`edge.clock.master` the watch on the master clock's own steps. See docs/architecture.md, Time.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Onset's ROS 2 layer: config, QoS, message conversions and the rclpy node (DESIGN.md, ROS 2).
+"""Onset's ROS 2 layer: config, QoS, message conversions and the rclpy node (docs/architecture.md, ROS 2).
 
 - :mod:`config.ros` — :class:`RosConfig` (node, topics, frame ids, vendor input topics);
   importable without ROS.

@@ -5,7 +5,7 @@ in the versioned format of :mod:`edge.stream.wire` (a JSON header, then the arra
 without a copy); :class:`FusedFrameSubscriber` (SUB) receives them without a copy, counting frames
 it lost (sequence gaps) and messages it rejected, and reporting those counts back to the
 publisher, which keeps them per consumer (:meth:`FusedFramePublisher.consumers`,
-:class:`ConsumerLoss`; report format in :mod:`edge.stream.reports`). See DESIGN.md, Data flow.
+:class:`ConsumerLoss`; report format in :mod:`edge.stream.reports`). See docs/architecture.md, Data flow.
 """
 
 from __future__ import annotations
