@@ -123,6 +123,7 @@ def _publish_one_of_each(node: OnsetRosNode) -> None:
     node.publish_image(_frame(), T0_NS)
     node.publish_camera_info(K, DISTORTION, 64, 36, T0_NS)
     node.publish_timecode(TC, T0_NS)
+    node.publish_frame_timecode(TC, T0_NS + 7, "verified")
     node.publish_pose(POSE)
     node.publish_diagnostics([("lidar", 0, "ok", {"rate_hz": 10.0}), ("camera", 1, "late", {})], T0_NS)
 
@@ -131,7 +132,7 @@ def test_echo_node_reads_every_topic(echo):
     with OnsetRosNode(RosConfig(), RigConfig()) as node:
         topics = {info.name: info for info in node.topics()}
         expected = {"/onset/lidar/points", "/onset/camera/image_raw", "/onset/camera/camera_info", "/onset/timecode",
-                    "/onset/rig/pose", "/diagnostics"}  # fmt: skip
+                    "/onset/camera/timecode", "/onset/rig/pose", "/diagnostics"}  # fmt: skip
         if node.tf_available:
             expected |= {"/tf", "/tf_static"}
         assert set(topics) == expected
@@ -145,6 +146,8 @@ def test_echo_node_reads_every_topic(echo):
         calib = conv.camera_info_from_msg(echo.got("/onset/camera/camera_info")[0])
         assert calib.distortion == DISTORTION and calib.frame_id == "camera_optical"
         assert echo.got("/onset/timecode")[0].source == "LTC 01:00:00:05 @24"
+        frame_tc = echo.got("/onset/camera/timecode")[0]
+        assert frame_tc.source == "verified 01:00:00:05 @24" and frame_tc.header.stamp.nanosec == (T0_NS + 7) % 10**9
         pose = conv.pose_from_msg(echo.got("/onset/rig/pose")[0])
         np.testing.assert_array_equal(pose.position_m, POSE.position_m)
         assert pose.t_ns == POSE.t_ns
