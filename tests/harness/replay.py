@@ -76,6 +76,7 @@ __all__ = [
     "SphereStage",
     "StageRun",
     "TruthIndex",
+    "actor_hits",
     "build_run",
     "feed",
     "match_truth",
@@ -83,6 +84,7 @@ __all__ = [
     "replay",
     "rig_config",
     "sync_config",
+    "truth_at",
     "truth_index",
 ]
 
@@ -434,3 +436,46 @@ def match_truth(index: TruthIndex, ring: np.ndarray, t_sensor_ns: np.ndarray, to
         close = np.abs(times[j] - t[sel]) <= tolerance_ns
         rows[sel[close]] = index.order[lo + j[close]]
     return rows
+
+
+def actor_hits(stage, object_id: np.ndarray) -> np.ndarray:
+    """Which hits (``object_id`` (N,) from a LiDAR ground truth) are on one of ``stage``'s actors:
+    (N,) int, the actor's index in ``stage.actors``, -1 for the static set or a miss. A stage
+    without actors (a :class:`SphereStage`) gives -1 everywhere. Scoring only: the truth never
+    reaches the synchronizer."""
+    ids = np.asarray(object_id, dtype=np.int64)
+    actors = getattr(stage, "actors", None) or []
+    if not actors:
+        return np.full(ids.shape, -1, dtype=np.int64)
+    first = int(stage.scene.first_actor_id)
+    index = ids - first
+    return np.where((index >= 0) & (index < len(actors)), index, -1)
+
+
+def truth_at(stage, truth: LidarGroundTruth, rows: np.ndarray, t_ns: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Where the true hits ``rows`` (into ``truth``; all >= 0) lie at master time ``t_ns``, in the
+    stage frame: ``(points_stage_m (N,3), actor (N,) int)``. A hit on the static set stays where
+    the laser found it; a hit on an actor is the same spot of the actor's body, carried with the
+    actor (its loop position and heading, :func:`sensors.sim.actors.actor_poses`) from the firing
+    time to ``t_ns``. ``actor`` is as :func:`actor_hits` gives it. Scoring only."""
+    from sensors.sim.actors import actor_poses
+
+    rows = np.asarray(rows, dtype=np.int64)
+    points = np.array(truth.point_stage_m[rows], dtype=np.float64).reshape(-1, 3)
+    actor = actor_hits(stage, truth.object_id[rows])
+    t_fire_s = stage.plan_time_s(truth.t_master_ns[rows]) if rows.size else np.zeros(0)
+    t_s = float(stage.plan_time_s(int(t_ns)))
+    for k in np.unique(actor[actor >= 0]):
+        sel = np.flatnonzero(actor == k)
+        path = stage.actors[int(k)].path
+        at_fire, heading_fire = actor_poses(path, t_fire_s[sel])
+        at_t, heading_t = actor_poses(path, t_s)
+        turn = float(heading_t) - heading_fire
+        c, s = np.cos(turn), np.sin(turn)
+        rel = points[sel] - at_fire
+        moved = np.empty_like(rel)
+        moved[:, 0] = c * rel[:, 0] - s * rel[:, 1]
+        moved[:, 1] = s * rel[:, 0] + c * rel[:, 1]
+        moved[:, 2] = rel[:, 2]
+        points[sel] = moved + np.asarray(at_t, dtype=np.float64)
+    return points, actor
