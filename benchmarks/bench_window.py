@@ -36,6 +36,9 @@ Per window:
   the actor from its firing time to the frame's instant (:func:`tests.harness.replay.truth_at`): an
   old return on a walking actor is off by how far the actor walked since. Points whose true spot is
   out of the image are left out.
+  A window longer than one revolution (``before + after`` over 100 ms) holds two passes over part
+  of the view; the z-buffer keeps the nearer return of a pixel, not the newer, so there the older
+  pass stays in the depth map.
 * **LiDAR covered**: fused frames whose LiDAR entry was OK (every point up to ``t + after`` had
   arrived) of the fused frames; **frames scored**: frames with a depth point to score, of the frames
   exposed in the scored span.
@@ -310,7 +313,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     lidar = rig.lidars[0]
     print(f"# LiDAR window: latency against fresh depth, offline replay of the default shot, {os.cpu_count()} cores\n")
-    print(f"sim-stage profile: {camera_line(rig)}; {lidar.model.value if hasattr(lidar.model, 'value') else lidar.model} "
+    camera = rig.camera
+    print(f"sim-stage profile: {camera.width_px}x{camera.height_px} camera at {camera.fps} fps; {lidar.model.value} "
           f"at {lidar.rotation_hz:g} Hz in {lidar.slice_ms:g} ms slices; FreeD at {rig.telemetry[0].rate_hz:g} Hz; "
           f"{len(stage.actors)} actors walking; the shot's move from t = 0. {args.warmup:g} s warm-up, then "
           f"{args.seconds:g} s of frames scored (seed {SEED}). Deadline per window: "
@@ -338,11 +342,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"\n({sim_s:.1f} s to simulate; " + ", ".join(f"{r[4]:.1f} s" for r in rows)
           + f" to replay and score each window; load average at the end {load:.2f}: the machine is shared.)")
     return 0
-
-
-def camera_line(rig: RigConfig) -> str:
-    camera = rig.camera
-    return f"{camera.width_px}x{camera.height_px} camera at {camera.fps} fps"
 
 
 if __name__ == "__main__":
