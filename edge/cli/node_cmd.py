@@ -3,8 +3,8 @@
 Stopping (:mod:`edge.cli.shutdown`): SIGINT or SIGTERM, at any moment from start-up on, closes
 the stage (its processes are killed if that takes over :data:`STAGE_CLOSE_S`), then the node (a
 rolling take is finished on the way) and returns 0; a signal during start-up rolls back what was
-opened. A second signal, or a close that takes longer than
-:data:`STOP_GRACE_S`, kills the stage's processes and exits at once with 128 + the signal.
+opened. A second signal, or a stop that takes longer than :data:`STOP_GRACE_S`, kills the
+stage's processes and exits at once with 128 + the signal (1 when the stop was not asked for).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Optional
 from config import load_profile
 from edge.cli.shutdown import Shutdown, ShutdownRequested, close_within
 
-__all__ = ["register", "resolve_control_token", "TOKEN_FILE", "STOP_GRACE_S"]
+__all__ = ["register", "resolve_control_token", "TOKEN_FILE", "STOP_GRACE_S", "STAGE_CLOSE_S"]
 
 #: Seconds from a stop request to the forced exit: the whole stop must stay within 5 s.
 STOP_GRACE_S = 3.5
