@@ -121,7 +121,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     rows = [("default profile: window (100, 0) ms, 5 ms slices", {}, {})]
     if not args.quick:
         for after in (10, 25, 50):
-            rows.append((f"window (100, {after}) ms, 5 ms slices", {"lidar_window_ns": (100 * _MS, after * _MS)}, {}))
+            # The deadline grows with the wait for future points, or frames would go before them.
+            rows.append((f"window (100, {after}) ms, 5 ms slices",
+                         {"lidar_window_ns": (100 * _MS, after * _MS),
+                          "deadline_ns": int((period_ms / 2 + after) * _MS)}, {}))
     baseline = ("baseline: window (50, 50) ms, whole sweeps, deadline 1 frame",
                 {"lidar_window_ns": (50 * _MS, 50 * _MS), "deadline_ns": int(period_ms * _MS)},
                 {"slice_ms": 1000.0 / rig.lidars[0].rotation_hz})

@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 #: A predicted label waits this many frame periods for its LTC frame before it is unverified.
 _LABEL_TIMEOUT_FRAMES = 12
+#: A frame exposed this many frame periods after the newest decoded LTC frame started is labelled
+#: by the clock's free-run count and flagged LATE (two LTC frames at high rates, plus slack).
+_LTC_STALE_FRAMES = 6
 
 
 class Synchronizer:
@@ -92,6 +95,7 @@ class Synchronizer:
         self.feeds = build_feeds(rig, cfg)
         self._shutter_angle_deg = float(getattr(rig.camera, "shutter_angle_deg", 180.0))
         self._video_rate = rig.timecode.frame_rate
+        self._period_ns = period_ns
         self.labels = LabelVerifier(self.feeds.timecode, _LABEL_TIMEOUT_FRAMES * period_ns)
         self.counters = SyncCounters(self.feeds.names())
         self._lock = threading.Lock()
@@ -234,7 +238,9 @@ class Synchronizer:
         checks = self.labels.expect(head.image.frame_index, head.t_ns, start, count, now_ns)
         if count is None:
             return None, sensor_sync("timecode", False, jitter, SyncStatus.MISSING, gap), checks
-        return clock.label(count), sensor_sync("timecode", clock.converged, jitter, SyncStatus.OK, gap), checks
+        # LTC gone quiet: the label is the clock's free-run count, flagged until LTC returns.
+        status = SyncStatus.LATE if gap > _LTC_STALE_FRAMES * self._period_ns else SyncStatus.OK
+        return clock.label(count), sensor_sync("timecode", clock.converged, jitter, status, gap), checks
 
     def poll(self, now_ns: Optional[int] = None) -> List[FusedFrame]:
         """Fuse, in order, every waiting frame that is ready or due at ``now_ns`` (default: the

@@ -249,3 +249,16 @@ def test_the_worker_fuses_on_its_own_at_the_deadline():
         assert fused.sync_of("freed").status is SyncStatus.MISSING
     assert [f.frame_index for _, f in results] == [1, 2, 3] and raised == [0]
     assert sync.snapshot().dropped == {"on_fused:callback_error": 1}
+
+
+def test_frames_after_the_ltc_went_quiet_keep_the_free_run_label_flagged_late(run):
+    sync = _sync(run)
+    quiet_ns = EPOCH_NS + int(1.5 * NS_PER_S)
+    out = replay(sync, [e for e in run.events if e.kind != "timecode" or e.host_ns < quiet_ns])
+    before = [f for _, f in out if quiet_ns - 0.8 * NS_PER_S < f.t_ns < quiet_ns - 0.1 * NS_PER_S]
+    after = [f for _, f in out if f.t_ns > quiet_ns + 0.5 * NS_PER_S]
+    assert before and after
+    assert all(f.sync_of("timecode").status is not SyncStatus.LATE for f in before)
+    assert all(f.sync_of("timecode").status is SyncStatus.LATE for f in after)
+    for _, fused in out:  # the labels stay right: the generator runs on
+        assert fused.timecode is None or fused.timecode == run.camera.truth(fused.frame_index).timecode
