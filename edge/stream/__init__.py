@@ -10,7 +10,7 @@ publisher, which keeps them per consumer (:meth:`FusedFramePublisher.consumers`,
 
 from __future__ import annotations
 
-from edge.stream.consumers import ConsumerLoss, ConsumerTable
+from edge.stream.consumers import ConsumerLoss, ConsumerTable, describe_consumers
 from edge.stream.errors import (
     FrameContractError,
     StreamBindError,
@@ -34,6 +34,7 @@ __all__ = [
     "ConsumerTable",
     "LossReport",
     "decode_report",
+    "describe_consumers",
     "encode_report",
     "report_bind_endpoint",
     "MAGIC",

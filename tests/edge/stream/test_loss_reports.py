@@ -22,6 +22,7 @@ from edge.stream import (
     LossReport,
     WireMeta,
     decode_report,
+    describe_consumers,
     encode_frame,
     encode_report,
 )
@@ -202,6 +203,14 @@ def test_table_is_bounded_and_expires_on_its_clock() -> None:
     assert list(snap) == ["c0"] and snap["c0"].lost == 1 and snap["c0"].reports == 2
     assert snap["c0"].quiet_s == pytest.approx(1.5) and table.expired == MAX_CONSUMERS - 1
     assert not table.update(LossReport("c0", "s2", 5, 1, 5), now_s=3.0) and table.rejected == 6
+
+
+def test_status_text_names_each_consumer_and_its_loss() -> None:
+    table = ConsumerTable("s1")
+    table.update(LossReport("preview", "s1", 1235, 0, 1234), now_s=0.0)
+    table.update(LossReport("captioner", "s1", 1201, 17, 1217), now_s=0.0)
+    assert describe_consumers(table.snapshot(0.0)) == "captioner lost 17/1218 (1.4 %), preview lost 0/1235 (0.0 %)"
+    assert describe_consumers({}) == "no consumer reporting"
 
 
 def test_subscriber_reports_only_to_loopback_endpoints() -> None:
