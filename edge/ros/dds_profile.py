@@ -16,7 +16,7 @@ Only elements that Fast DDS 2.6 (ROS 2 Humble) and Fast DDS 3.x (the Kilted whee
 used (``transport_descriptors``, ``interfaceWhiteList/address``, ``userTransports``,
 ``useBuiltinTransports``, ``builtin/initialPeersList``, ``builtin/metatrafficUnicastLocatorList``).
 
-:func:`apply_dds_profile` writes the profile and points ``FASTDDS_DEFAULT_PROFILES_FILE`` (3.x)
+:func:`apply_dds_profile` writes the profile (``~/.onset/fastdds-<hash>.xml``) and points ``FASTDDS_DEFAULT_PROFILES_FILE`` (3.x)
 and ``FASTRTPS_DEFAULT_PROFILES_FILE`` (2.x) at it before rclpy creates the participant, unless
 the user named a profile file of their own, or chose another middleware (``RMW_IMPLEMENTATION``),
 in which case it changes nothing and says why. Kilted's rmw in ``ROS_AUTOMATIC_DISCOVERY_RANGE=
@@ -28,16 +28,18 @@ keep discovery on the configured addresses (loopback by default). Humble reads
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import ipaddress
 import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, MutableMapping, Optional, Sequence
 from xml.sax.saxutils import escape
 
-__all__ = ["PROFILE_ENV", "DdsProfile", "fastdds_profile_xml", "apply_dds_profile"]
+__all__ = ["PROFILE_ENV", "PROFILE_DIR", "DdsProfile", "fastdds_profile_xml", "apply_dds_profile"]
 
 _log = logging.getLogger(__name__)
 
@@ -56,6 +58,10 @@ def _profile_env(env: MutableMapping[str, str]) -> tuple:
         major = 2 if env.get("ROS_DISTRO", "").lower() in _FASTDDS_2_DISTROS else 0
     return PROFILE_ENV[:1] if major >= 3 else PROFILE_ENV
 
+
+#: Where profiles are written: one file per distinct profile, named by its content, shared by the
+#: nodes that use it and kept (a node that is killed leaves nothing new behind).
+PROFILE_DIR = Path("~/.onset")
 
 #: Profiles this process wrote and still uses (a second node in the process shares the first's).
 _WRITTEN: set = set()
@@ -133,7 +139,9 @@ class DdsProfile:
         return self.path is not None
 
     def restore(self) -> None:
-        """Put back the variables changed (those still holding this profile's values); remove the file."""
+        """Put back the variables changed (those still holding this profile's values).
+
+        The file stays: another node may be using the same one (it is named by its content)."""
         env = self._env
         if env is not None:
             for key, previous in self._changed.items():
@@ -146,17 +154,35 @@ class DdsProfile:
         self._changed.clear()
         if self.path is not None:
             _WRITTEN.discard(self.path)
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
             self.path = None
+
+
+def _write(text: str, directory: Path) -> str:
+    """The path of a file holding ``text`` in ``directory`` (a temporary file where it cannot be written)."""
+    name = f"fastdds-{hashlib.sha256(text.encode()).hexdigest()[:16]}.xml"
+    try:
+        folder = Path(directory).expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        if path.is_file() and path.read_text() == text:
+            return str(path)
+        fd, staging = tempfile.mkstemp(prefix=".fastdds-", suffix=".xml", dir=folder)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(staging, path)  # atomic: a node starting meanwhile reads the old file or the new one
+        return str(path)
+    except OSError:
+        fd, staging = tempfile.mkstemp(prefix="onset-fastdds-", suffix=".xml")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        return staging
 
 
 def apply_dds_profile(
     interfaces: Optional[Sequence[str]],
     profile_name: str = "onset_edge",
     env: Optional[MutableMapping[str, str]] = None,
+    directory: Optional[Path] = None,
 ) -> DdsProfile:
     """Write the allowlist profile for ``interfaces`` and point Fast DDS at it in ``env`` (os.environ).
 
@@ -176,9 +202,7 @@ def apply_dds_profile(
     if rmw not in _FASTDDS_RMWS:
         return DdsProfile(reason=f"RMW_IMPLEMENTATION={rmw}: the interface allowlist is a Fast DDS profile")
     text = fastdds_profile_xml(interfaces, profile_name)
-    fd, path = tempfile.mkstemp(prefix="onset-fastdds-", suffix=".xml")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
+    path = _write(text, PROFILE_DIR if directory is None else directory)
     profile = DdsProfile(path=path, _env=env)
     _WRITTEN.add(path)
     wanted = {key: path for key in _profile_env(env)}

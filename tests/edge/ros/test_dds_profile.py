@@ -55,9 +55,9 @@ def test_config_validates_interfaces() -> None:
         fastdds_profile_xml([])
 
 
-def test_apply_points_fast_dds_at_the_profile_and_restores() -> None:
+def test_apply_points_fast_dds_at_the_profile_and_restores(tmp_path) -> None:
     env = {"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "ROS_DISTRO": "humble"}
-    profile = apply_dds_profile(["127.0.0.1"], env=env)
+    profile = apply_dds_profile(["127.0.0.1"], env=env, directory=tmp_path)
     try:
         assert profile.applied and os.path.exists(profile.path)
         assert env["FASTDDS_DEFAULT_PROFILES_FILE"] == profile.path
@@ -65,13 +65,18 @@ def test_apply_points_fast_dds_at_the_profile_and_restores() -> None:
         assert env["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "SUBNET"
         with open(profile.path) as handle:
             assert handle.read() == fastdds_profile_xml(["127.0.0.1"])
-        again = apply_dds_profile(["127.0.0.1"], env=env)  # a second node in the process shares it
+        again = apply_dds_profile(["127.0.0.1"], env=env, directory=tmp_path)  # a second node in the process shares it
         assert not again.applied and "already" in again.reason
     finally:
         path = profile.path
         profile.restore()
     assert env == {"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "ROS_DISTRO": "humble"}
-    assert not os.path.exists(path)
+    # One file per distinct profile, named by its content: the next node reuses it, none piles up.
+    reused = apply_dds_profile(["127.0.0.1"], env=env, directory=tmp_path)
+    other = apply_dds_profile(["::1"], env={}, directory=tmp_path)
+    assert reused.path == path and other.path != path and len(list(tmp_path.glob("fastdds-*.xml"))) == 2
+    reused.restore()
+    other.restore()
 
 
 @pytest.mark.parametrize("env, why", [
@@ -112,4 +117,4 @@ def test_a_real_participant_binds_only_what_the_config_names(interfaces) -> None
         assert bound - LOOPBACK, f"without the allowlist DDS was expected on every interface, got {bound}"
     else:
         assert bound <= LOOPBACK, f"DDS bound {sorted(bound - LOOPBACK)} outside loopback"
-    assert not any(os.environ.get(key, "").startswith("/tmp/onset-fastdds-") for key in PROFILE_ENV)
+    assert not any(os.environ.get(key) for key in PROFILE_ENV)  # the environment is as it was
