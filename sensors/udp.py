@@ -1,7 +1,10 @@
-"""A UDP receiver shared by the packet drivers (LiDAR, FreeD telemetry).
+"""A UDP receiver shared by the packet drivers (LiDAR, FreeD telemetry), and the socket the
+simulated senders send from.
 
-It binds exactly the address the profile names, stamps every datagram with the host's
-master clock on arrival, and hands bytes to a decoder callback on its own thread.
+The receiver binds exactly the address the profile names, stamps every datagram with the host's
+master clock on arrival, and hands bytes to a decoder callback on its own thread. A sender's
+socket sending to a loopback address is bound to loopback (:func:`sender_socket`), so nothing of
+the stage listens beyond what the profile names either.
 """
 
 from __future__ import annotations
@@ -14,9 +17,24 @@ from typing import Callable, Optional
 
 from sensors.errors import PortInUseError, SensorOpenError
 
-__all__ = ["UdpReceiver", "open_udp_socket", "MAX_DATAGRAM_BYTES"]
+__all__ = ["UdpReceiver", "open_udp_socket", "sender_socket", "local_address_for", "MAX_DATAGRAM_BYTES"]
 
 MAX_DATAGRAM_BYTES = 65535
+
+
+def local_address_for(dest_host: str) -> Optional[str]:
+    """The local address a socket sending to ``dest_host`` should bind: loopback for a loopback
+    destination, None (the kernel's choice) otherwise."""
+    return "127.0.0.1" if dest_host.startswith("127.") or dest_host == "localhost" else None
+
+
+def sender_socket(dest_host: str) -> socket.socket:
+    """A UDP socket for sending to ``dest_host``, bound to loopback when the destination is."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    local = local_address_for(dest_host)
+    if local is not None:
+        sock.bind((local, 0))
+    return sock
 
 
 def open_udp_socket(host: str, port: int, who: str, recv_buffer_bytes: int = 4 << 20) -> socket.socket:

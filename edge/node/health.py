@@ -41,7 +41,6 @@ class NodeStatus:
         self.frames = 0
         self.complete = 0
         self.streamed = 0
-        self.stream_refused = 0
         self.without_timecode = 0
         self.flags: Dict[str, Dict[str, int]] = {}
         self._latency_ns: Deque[int] = deque(maxlen=RECENT_FRAMES)
@@ -55,7 +54,6 @@ class NodeStatus:
             self.frames += 1
             self.complete += int(frame.complete)
             self.streamed += int(streamed)
-            self.stream_refused += int(not streamed)
             self.without_timecode += int(frame.timecode is None)
             for entry in frame.sync:
                 if entry.status is not SyncStatus.OK:
@@ -94,7 +92,6 @@ class NodeStatus:
                 "complete": self.complete,
                 "fused_hz": None,
                 "streamed": self.streamed,
-                "stream_refused": self.stream_refused,
                 "without_timecode": self.without_timecode,
                 "flags": {k: dict(v) for k, v in self.flags.items()},
                 "latency_ms": latency,

@@ -43,6 +43,7 @@ from sensors.camera.pipelines import RTP_MTU_BYTES, RTP_PAYLOAD_TYPE, pack_rgb
 from sensors.camera.rtp import RTP_WRAP_TICKS, frame_index_from_ticks, ns_from_ticks, ticks_from_ns
 from sensors.camera.types import CameraFrameTruth, FrameRenderer
 from sensors.sim.clock import DriftingClock
+from sensors.udp import local_address_for
 from sensors.vocabulary import NS_PER_S
 
 __all__ = ["CameraSim", "RtpVideoSender", "LEAD_FRAMES"]
@@ -242,11 +243,13 @@ class RtpVideoSender:
         self._base_ticks = self.sim.rtp_ticks(first_k) - 90_000 * fps.denominator // fps.numerator
         caps = (f"video/x-raw,format=RGB,width={camera.width_px},height={camera.height_px},"
                 f"framerate={fps.numerator}/{fps.denominator},pixel-aspect-ratio=1/1,interlace-mode=progressive")
+        local = local_address_for(self.host)  # a loopback destination: send from loopback only
+        bind = f' bind-address="{local}"' if local is not None else ""
         description = (
             f"appsrc name=src is-live=true format=time do-timestamp=false block=false caps={caps} "
             f"! rtpvrawpay mtu={RTP_MTU_BYTES} pt={RTP_PAYLOAD_TYPE} perfect-rtptime=false "
             f"timestamp-offset={self._base_ticks % RTP_WRAP_TICKS} "
-            f'! udpsink host="{self.host}" port={self.port} sync=false async=false'
+            f'! udpsink host="{self.host}" port={self.port} sync=false async=false{bind}'
         )
         self._pipeline = Gst.parse_launch(description)
         self._appsrc = self._pipeline.get_by_name("src")

@@ -39,6 +39,7 @@ from sensors.lidar.velodyne import (
     timestamp_us_of,
 )
 from sensors.sim.clock import DriftingClock
+from sensors.udp import sender_socket
 
 __all__ = ["VelodyneSim", "VelodyneSender", "CHUNK_PACKETS"]
 
@@ -291,7 +292,7 @@ class VelodyneSender:
 
     def start(self) -> "VelodyneSender":
         if not self._threads:
-            self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._sock = sender_socket(self.host)
             name = self.sim.config.name
             self._threads = [
                 threading.Thread(target=self._produce, name=f"sim-{name}-cast", daemon=True),

@@ -93,8 +93,10 @@ def _child(build: Callable[..., Senders], rig_json: str, epoch_ns: int, ports: D
 
     from sensors.sim.stage import Stage
 
-    # Ctrl-C reaches the whole process group: the parent decides when this child stops.
+    # Ctrl-C and a group-wide SIGTERM (``timeout make demo``) reach the whole process group: the
+    # parent decides when this child stops (it closes the stop pipe, or dies and orphans it).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     parent_pid = os.getppid()
     # Senders sleep until each packet's time while the ray caster computes ahead: a short GIL
     # switch interval (default 5 ms) lets them wake on time.
@@ -112,7 +114,7 @@ def _child(build: Callable[..., Senders], rig_json: str, epoch_ns: int, ports: D
         return
     conn.send(("ok", ""))
     try:
-        while not stop.wait(0.2) and os.getppid() == parent_pid:  # an orphan stops too
+        while not stop.poll(0.2) and os.getppid() == parent_pid:  # a closed pipe or an orphan stops it
             for name, sender in running:
                 counters[name].value = int(sender.sent)
                 error = getattr(sender, "error", None)
@@ -133,12 +135,15 @@ class EmitterProcess:
         self._ctx = multiprocessing.get_context("spawn")
         self.names = names_of(rig, build)
         self._counters = {name: self._ctx.Value("q", 0) for name in self.names}
-        self._stop = self._ctx.Event()
+        # A pipe, not a multiprocessing.Event: setting an Event whose other side was killed while
+        # waiting on it blocks the parent for ever; closing a pipe never does.
+        self._stop_r, self._stop_w = self._ctx.Pipe(duplex=False)
+        self._closing = False
         self._parent_conn, child_conn = self._ctx.Pipe(duplex=False)
         self.error = None
         self._process = self._ctx.Process(
             target=_child,
-            args=(build, rig.model_dump_json(), int(epoch_ns), dict(ports), child_conn, self._stop, self._counters),
+            args=(build, rig.model_dump_json(), int(epoch_ns), dict(ports), child_conn, self._stop_r, self._counters),
             name=f"onset-sim-{what.replace(' ', '-')}",
             daemon=True,
         )
@@ -179,12 +184,17 @@ class EmitterProcess:
                     self.error = f"{report[1]}: {report[2]}"
         except (EOFError, OSError):
             pass
-        if self.error is None and self._process.exitcode not in (None, 0) and not self._stop.is_set():
+        if self.error is None and self._process.exitcode not in (None, 0) and not self._closing:
             self.error = f"the {self.what} exited with code {self._process.exitcode}"
         return {} if self.error is None else {self.what: self.error}
 
     def close(self) -> None:
-        self._stop.set()
+        self._closing = True
+        try:
+            self._stop_w.send("stop")
+        except OSError:
+            pass  # the child is gone already
+        self._stop_w.close()
         if self._process.pid is not None:
             self._process.join(timeout=5.0)
             if self._process.is_alive():

@@ -26,6 +26,7 @@ from config.models import TelemetryConfig
 from sensors.sim.clock import DriftingClock
 from sensors.telemetry.freed import COUNTER_MODULUS, encode_d1, telemetry_from_pose
 from sensors.telemetry.types import FreedSimPacket
+from sensors.udp import sender_socket
 from sensors.vocabulary import NS_PER_MS, NS_PER_S, LensState, RigPose
 
 __all__ = ["FreedSim", "FreedSender"]
@@ -142,7 +143,7 @@ class FreedSender:
 
     def start(self) -> "FreedSender":
         if self._thread is None:
-            self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._sock = sender_socket(self.host)
             self._thread = threading.Thread(target=self._run, name=f"freed-sim-{self.sim.config.name}", daemon=True)
             self._thread.start()
         return self

@@ -28,6 +28,7 @@ from sensors.sim.clock import DriftingClock
 from sensors.timecode.ltc import LTC_FRAME_BITS, check_ltc_rate, encode_ltc_bits, ltc_frames_per_label
 from sensors.timecode.rtp import build_rtp, float_to_pcm_be
 from sensors.timecode.smpte import add_frames, parse_timecode
+from sensors.udp import sender_socket
 from sensors.vocabulary import NS_PER_S, FrameRate, Timecode
 
 __all__ = ["LtcSim", "LtcRtpSender", "ltc_audio_for_frames", "render_ltc_samples", "DEFAULT_AMPLITUDE_LSB", "DEFAULT_RISE_TIME_S"]
@@ -248,7 +249,7 @@ class LtcRtpSender:
 
     def start(self) -> "LtcRtpSender":
         if self._thread is None:
-            self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._sock = sender_socket(self.host)
             self._thread = threading.Thread(target=self._run, name="ltc-rtp-sim", daemon=True)
             self._thread.start()
         return self
