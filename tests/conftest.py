@@ -6,6 +6,7 @@ os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 os.environ.setdefault("ROS_LOCALHOST_ONLY", "1")
 os.environ.setdefault("ROS_DOMAIN_ID", str(100 + os.getpid() % 100))
 os.environ["TZ"] = "UTC"
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the node runs (edge/cli/main.py)
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 

@@ -91,7 +91,6 @@ class EdgeNode:
         self.sensors: Optional[SensorRig] = None
         self.status = NodeStatus()
         self._stop = threading.Event()
-        self._master_watch = MasterClockWatch()
         self._diagnostics_thread: Optional[threading.Thread] = None
         self._camera_info_sent = False
         # The first LiDAR Onset decodes itself goes out on ros.lidar_topic (vendor ones are already on ROS).
@@ -134,8 +133,11 @@ class EdgeNode:
             on_frame=self._on_frame, on_lidar_stamp=self._on_lidar_stamp, on_timecode=self._on_timecode,
             clock_ns=self._clock_ns).start())
         sync_config = self._sync_config()
+        # The host clock's steps are watched only where the master clock is the host's own.
+        watch = MasterClockWatch() if self._clock_ns is time.time_ns else None
         self.sync = self._open("synchronizer", lambda: Synchronizer(
-            rig, self._on_fused, clock_ns=self._clock_ns, config=sync_config, on_label=self._on_label).start())
+            rig, self._on_fused, clock_ns=self._clock_ns, config=sync_config, on_label=self._on_label,
+            master_watch=watch).start())
         try:
             self._subscribe_vendor_topics()
         except SensorOpenError:
@@ -311,10 +313,6 @@ class EdgeNode:
 
     def _diagnostics_loop(self) -> None:
         while not self._stop.wait(_DIAGNOSTICS_PERIOD_S):
-            step = self._master_watch.check()
-            if step is not None and self.sync is not None:
-                log.warning("the host clock stepped by %+.3f ms: every clock model re-based", step.step_ns / 1e6)
-                self.sync.shift_master(step.step_ns)
             entries = diagnostics_entries(self)
             if self.ros is not None:
                 try:

@@ -13,6 +13,9 @@ It is assembled from parts with one job each:
 Feeding, from any thread (each call takes a short lock and returns): :meth:`Synchronizer.add_frame`,
 :meth:`~Synchronizer.add_cloud` (sweeps or slices), :meth:`~Synchronizer.add_telemetry`,
 :meth:`~Synchronizer.add_timecode`, and :meth:`~Synchronizer.observe_clock` for extra stamp pairs.
+With a ``master_watch`` (:class:`edge.clock.MasterClockWatch`), every call first checks whether
+the host clock itself stepped; if it did, every model, buffer and waiting frame moves with it
+(:meth:`~Synchronizer.shift_master`) before the new sample is placed.
 Fusing: :meth:`~Synchronizer.poll` fuses, in frame order, every waiting frame that is ready or
 whose deadline (``host arrival + deadline_ns``) is at or before ``now_ns``; each goes to
 ``on_fused``. Label verdicts go to ``on_label`` (:class:`~edge.sync.labels.LabelCheck`). Tests
@@ -29,6 +32,7 @@ from typing import Callable, Deque, Dict, List, Optional
 
 from config.models import RigConfig
 from config.sync import SyncConfig
+from edge.clock import MasterClockWatch
 from edge.fusion import LidarPoints, PoseTrack, fuse_frame
 from edge.sync.admission import PendingFrame, admit_cloud, admit_frame, admit_telemetry
 from edge.sync.counters import SyncCounters
@@ -76,6 +80,7 @@ class Synchronizer:
         *,
         config: Optional[SyncConfig] = None,
         on_label: Optional[Callable[[LabelCheck], None]] = None,
+        master_watch: Optional[MasterClockWatch] = None,
     ) -> None:
         cfg = config or SyncConfig()
         if lidar_window_ns is not None:
@@ -104,6 +109,8 @@ class Synchronizer:
         self._last_frame: Optional[tuple] = None  # (frame_index, t_ns) of the newest frame admitted
         self._last_ltc_ns: Optional[int] = None  # master time of the newest decoded LTC frame's start
         self._worker = PollWorker(self.poll, self.next_deadline_ns, clock_ns)
+        self._master_watch = master_watch
+        self._watch_lock = threading.Lock()
 
     # -- counters kept for callers of the old single class ----------------------------------------
 
@@ -121,8 +128,20 @@ class Synchronizer:
 
     # -- feeding -------------------------------------------------------------------------------
 
+    def _check_master(self) -> None:
+        """Before a sample reaches a clock model: has the host clock itself stepped?"""
+        watch = self._master_watch
+        if watch is None:
+            return
+        with self._watch_lock:
+            step = watch.check()
+        if step is not None:
+            log.warning("the host clock stepped by %+.3f ms: every clock model re-based", step.step_ns / 1e6)
+            self.shift_master(step.step_ns)
+
     def add_frame(self, frame: ImageFrame) -> bool:
         """Take a camera frame (its exposure mid-time stamps); False if it was refused (counted)."""
+        self._check_master()
         with self._lock:
             pending = admit_frame(self.feeds, self.config, self.counters, frame, self._last_frame, self.deadline_ns)
             if pending is None:
@@ -138,6 +157,7 @@ class Synchronizer:
     def add_cloud(self, sensor: str, cloud: PointCloud) -> bool:
         """Take LiDAR points, a sweep or a slice (per-point times on the LiDAR's clock)."""
         feed = self.feeds.lidars.get(sensor)
+        self._check_master()
         with self._lock:
             ok = self.counters.drop(sensor, "unknown_sensor") if feed is None else admit_cloud(
                 feed, self.config, self.counters, cloud)
@@ -148,6 +168,7 @@ class Synchronizer:
     def add_telemetry(self, sensor: str, sample: TelemetrySample) -> bool:
         """Take one telemetry sample (rig pose and lens); False if refused (counted)."""
         feed = self.feeds.telemetry.get(sensor)
+        self._check_master()
         with self._lock:
             ok = self.counters.drop(sensor, "unknown_sensor") if feed is None else admit_telemetry(
                 feed, self.config, self.counters, sample)
@@ -159,6 +180,7 @@ class Synchronizer:
         """Take one decoded LTC frame (its label and its start on the host); it teaches the
         timecode clock and verifies the labels of the frames it covers."""
         clock = self.feeds.timecode
+        self._check_master()
         with self._lock:
             self.feeds.timecode_feed.arrived(sample.stamp.host_ns)
             if sample.timecode.rate != clock.rate:
@@ -197,6 +219,7 @@ class Synchronizer:
     def observe_clock(self, sensor: str, sensor_ns: int, host_ns: int) -> None:
         """An extra (sensor stamp, host receive stamp) pair for ``sensor``'s clock model."""
         feed = self.feeds.clocked(sensor)
+        self._check_master()
         with self._lock:
             if feed is None:
                 self.counters.drop(sensor, "unknown_sensor")

@@ -22,6 +22,7 @@ from sensors.vocabulary import (
     PointCloud,
     Stamp,
     SyncStatus,
+    TelemetrySample,
     TimecodeSample,
 )
 
@@ -262,3 +263,35 @@ def test_frames_after_the_ltc_went_quiet_keep_the_free_run_label_flagged_late(ru
     assert all(f.sync_of("timecode").status is SyncStatus.LATE for f in after)
     for _, fused in out:  # the labels stay right: the generator runs on
         assert fused.timecode is None or fused.timecode == run.camera.truth(fused.frame_index).timecode
+
+
+class _SteppingWatch:
+    """A master clock watch that reports one host clock step at a given call."""
+
+    def __init__(self, at_call: int, step_ns: int) -> None:
+        self.calls, self.at_call, self.step_ns = 0, at_call, step_ns
+
+    def check(self):
+        from edge.clock import MasterClockStep
+
+        self.calls += 1
+        return MasterClockStep(self.step_ns, 0, 0, 0) if self.calls == self.at_call else None
+
+
+@pytest.mark.parametrize("watched", [True, False])
+def test_a_host_clock_step_re_bases_every_model_instead_of_looking_like_a_sensor_step(run, watched):
+    step_ns, rate_hz, before = 40 * NS_PER_MS, 100, 1500
+    watch = _SteppingWatch(before + 1, step_ns) if watched else None
+    sync = Synchronizer(run.rig, lambda f: None, clock_ns=lambda: 0, config=SyncConfig(), master_watch=watch)
+    rng = np.random.default_rng(3)
+    for k in range(before + 600):  # FreeD at 100 Hz with 0.2 ms of arrival jitter; the host steps at `before`
+        sensor_ns = k * NS_PER_S // rate_hz
+        host_ns = EPOCH_NS + sensor_ns + 300_000 + int(rng.gamma(2.0, 100_000)) + (step_ns if k >= before else 0)
+        sample = TelemetrySample(1, 0.0, 0.0, 0.0, np.zeros(3), 0, 0, Stamp(sensor_ns, host_ns), counter=k)
+        assert sync.add_telemetry("freed", sample)
+    clock = sync.snapshot().sensors["freed"].clock
+    if watched:
+        assert clock.steps == 0 and clock.converged
+        assert abs(clock.offset_ns - (EPOCH_NS + step_ns)) < 2_000_000  # on the new host time at once
+    else:
+        assert clock.steps == 1  # without the watch the sensor's model takes the host's step for its own
