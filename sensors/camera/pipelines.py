@@ -61,11 +61,14 @@ DEPAY = "onset_depay"
 SINK = "onset_sink"
 
 DEFAULT_V4L2_DEVICE = "/dev/video0"
-#: RTP video: dynamic payload type 96, 8900-byte packets (fit a 9000-byte jumbo frame; loopback
-#: takes them whole), an 8 MiB socket buffer (about 5 frames of 640x360 RGB) so a busy reader
-#: loses no datagram.
+#: RTP video: dynamic payload type 96, an 8 MiB socket buffer (about 5 frames of 640x360 RGB) so
+#: a busy reader loses no datagram. The simulated camera sends 60000-byte packets (loopback takes
+#: them whole): the driver reads each packet's RTP header in a Python pad probe, and at 12 packets
+#: a frame instead of 78 (8900-byte jumbo frames) the probe's wait for the interpreter no longer
+#: delays frames. A real ST 2110-20 camera sends 1500- or 9000-byte packets: thousands a frame at
+#: 1080p, which wants the timestamp read in C (an RTP header extension or rtpjitterbuffer), untested.
 RTP_PAYLOAD_TYPE = 96
-RTP_MTU_BYTES = 8900
+RTP_MTU_BYTES = 60000
 RTP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024
 _APPSINK_MAX_BUFFERS = 2  # live: keep the newest frames, older ones are dropped (and counted)
 _APPSRC_QUEUE_S = Fraction(1, 4)  # video an in-process appsrc may hold before it drops the oldest

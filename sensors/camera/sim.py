@@ -31,6 +31,7 @@ the pipeline takes them. Frame ``k`` has the same image and stamps either way.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from typing import List, Optional
@@ -170,8 +171,9 @@ class CameraSim:
         """What the camera sees at frame ``k``'s exposure, checked against the configured size."""
         if self.stage is None:
             raise CameraStateError(f"camera {self.camera.name!r}: this simulator has no stage to render")
-        rgb = np.asarray(self.stage.render(self.exposure_master_ns(k), self.camera))
-        expected = (self.camera.height_px, self.camera.width_px, 3)
+        camera = self.camera
+        rgb = np.asarray(self.stage.render(self.exposure_master_ns(k), camera))
+        expected = (camera.height_px, camera.width_px, 3)
         if rgb.shape != expected or rgb.dtype != np.uint8:
             raise CameraError(
                 f"the stage rendered {rgb.shape} {rgb.dtype} for camera {self.camera.name!r}, expected {expected} uint8"
@@ -199,6 +201,11 @@ class CameraSim:
             truths.append(truth)
         driver.end_video()
         return truths
+
+
+#: Frames the simulated camera renders ahead of the one on the wire: render-time spikes up to
+#: this many frames long do not delay a frame.
+RENDER_AHEAD_FRAMES = 3
 
 
 class RtpVideoSender:
@@ -314,11 +321,11 @@ class RtpVideoSender:
         exposure_ns = self.sim.frame_offset_ns(1) * self.sim.camera.shutter_angle_deg / 360.0
         return self.sim.exposure_master_ns(k) + int(exposure_ns / 2)
 
-    def _play(self, k: int) -> None:
-        # Frames are rendered ahead (what the stage looks like at an instant is known in advance)
-        # and sent when their exposure ends, so the time on the wire does not depend on the render.
-        sim = self.sim
-        period_ns = sim.frame_offset_ns(1)
+    def _render_ahead(self, k: int, frames: "queue.Queue") -> None:
+        """Producer: render frames in order up to :data:`RENDER_AHEAD_FRAMES` ahead of the wire
+        (what the stage looks like at an instant is known in advance), skipping any whose send
+        time has passed by more than a frame."""
+        period_ns = self.sim.frame_offset_ns(1)
         while not self._stop.is_set():
             now = int(self._clock_ns())
             newest = k
@@ -326,15 +333,46 @@ class RtpVideoSender:
                 newest += 1  # more than a frame late: skip to the newest frame still on time
             self.frames_skipped += newest - k
             k = newest
-            rgb = sim.render(k)
-            due_ns = self.send_master_ns(k)
+            item = (k, self.sim.render(k))
             while not self._stop.is_set():
-                now = int(self._clock_ns())
-                if now >= due_ns:
+                try:
+                    frames.put(item, timeout=0.1)
                     break
-                self._stop.wait((due_ns - now) / NS_PER_S)
-            if self._stop.is_set():
-                return  # stopped: the camera has cut, this frame was never sent
-            self.max_lateness_ns = max(self.max_lateness_ns, now - due_ns)
-            self.send(k, rgb)
+                except queue.Full:
+                    continue
             k += 1
+
+    def _play(self, k: int) -> None:
+        # A render thread keeps frames ready ahead of time; this one sends each when its
+        # exposure ends, so the time on the wire does not depend on how long one render took
+        # (a frame rendered late still goes, at once, with its own stamp: the renderer skips ahead).
+        frames: "queue.Queue" = queue.Queue(maxsize=RENDER_AHEAD_FRAMES)
+        renderer = threading.Thread(target=self._render_guarded, args=(k, frames), name="camera-sim-render",
+                                    daemon=True)
+        renderer.start()
+        try:
+            while not self._stop.is_set():
+                try:
+                    k, rgb = frames.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                due_ns = self.send_master_ns(k)
+                now = int(self._clock_ns())
+                while now < due_ns and not self._stop.is_set():
+                    self._stop.wait((due_ns - now) / NS_PER_S)
+                    now = int(self._clock_ns())
+                if self._stop.is_set():
+                    return  # stopped: the camera has cut, this frame was never sent
+                self.max_lateness_ns = max(self.max_lateness_ns, now - due_ns)
+                self.send(k, rgb)
+        finally:
+            self._stop.set()
+            renderer.join(timeout=5.0)
+
+    def _render_guarded(self, k: int, frames: "queue.Queue") -> None:
+        try:
+            self._render_ahead(k, frames)
+        except BaseException as err:  # kept for the caller, as the sender's own errors
+            self.error = err
+            self._stop.set()
+            log.exception("camera sim %s: rendering stopped", self.sim.camera.name)

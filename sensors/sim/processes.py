@@ -26,6 +26,12 @@ TIMECODE = "timecode"
 Senders = List[Tuple[str, Callable[[], Any]]]
 
 
+#: How much lower than the node the stage's processes run (``nice`` increment).
+STAGE_NICENESS = 10
+#: Packet time of the simulated stage's RTP LTC audio, ms.
+SIM_LTC_PACKET_MS = 4
+
+
 def ltc_sim(rig: RigConfig, epoch_ns: int):
     """The stage's timecode generator (the same in every process), or None when the rig has no LTC."""
     if not rig.camera.ltc:
@@ -62,8 +68,11 @@ def udp_senders(rig: RigConfig, stage: Any, epoch_ns: int, ports: Mapping[str, i
         from sensors.timecode.sim import LtcRtpSender
 
         port = ports.get(TIMECODE, tc_input.port)
+        # 4 ms packets, one of AES67's packet times (1 ms is the one every device must take; the
+        # decoder takes any): a quarter of the packets to send and to receive on a 2-core box.
+        samples = int(rig.timecode.sample_rate_hz) * SIM_LTC_PACKET_MS // 1000
         out.append((TIMECODE, lambda: LtcRtpSender(ltc_sim(rig, epoch_ns), tc_input.host, port,
-                                                   encoding=tc_input.encoding,
+                                                   packet_samples=samples, encoding=tc_input.encoding,
                                                    payload_type=tc_input.payload_type).start()))
     return out
 
@@ -97,6 +106,12 @@ def _child(build: Callable[..., Senders], rig_json: str, epoch_ns: int, ports: D
     # parent decides when this child stops (it closes the stop pipe, or dies and orphans it).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # On a real stage the sensors are devices of their own; on one small box the simulated ones
+    # must not take the edge node's share of the cores: they yield to it when both want a core.
+    try:
+        os.nice(STAGE_NICENESS)
+    except OSError:
+        pass  # not allowed here: the stage runs at the node's priority
     parent_pid = os.getppid()
     # Senders sleep until each packet's time while the ray caster computes ahead: a short GIL
     # switch interval (default 5 ms) lets them wake on time.
@@ -104,7 +119,8 @@ def _child(build: Callable[..., Senders], rig_json: str, epoch_ns: int, ports: D
     rig = RigConfig.model_validate_json(rig_json)
     running: List[Tuple[str, Any]] = []
     try:
-        stage = Stage.from_rig(rig, epoch_ns)
+        # One ray-casting thread: the box's two cores are shared with the node and the other device.
+        stage = Stage.from_rig(rig, epoch_ns, nthreads=1)
         for name, start in build(rig, stage, epoch_ns, ports):
             running.append((name, start()))
     except Exception as err:  # noqa: BLE001 - reported to the parent, which raises it

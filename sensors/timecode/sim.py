@@ -209,6 +209,9 @@ class LtcSim:
         return add_frames(self.start, k), m
 
 
+_BLOCK_PACKETS = 25  # packets of PCM rendered at once by the sender
+
+
 class LtcRtpSender:
     """Sends an :class:`LtcSim`'s audio as RTP L16 (or L24) to UDP ``host:port``, in real time.
 
@@ -278,19 +281,23 @@ class LtcRtpSender:
         index = self._first_packet(time.time_ns())
         self.first_sample = index
         sequence = self.ssrc & 0xFFFF
-        block = np.zeros(0)
+        payloads: list = []  # the next packets' PCM payloads, rendered a block at a time
         block_first = index
         while not self._stop.is_set():
             due_ns = sim.sample_master_ns(index + p)
             wait_ns = due_ns - time.time_ns()
-            if wait_ns > 0 and self._stop.wait(wait_ns / NS_PER_S):
-                return
+            if wait_ns > 0:
+                time.sleep(wait_ns / NS_PER_S)  # cheaper than an Event wait; close() waits out one packet
+                if self._stop.is_set():
+                    return
             self.max_lateness_ns = max(self.max_lateness_ns, time.time_ns() - due_ns)
-            if index + p > block_first + block.size:  # render 10 packets at a time
+            if index >= block_first + p * len(payloads):  # render 25 packets at a time
                 block_first = index
-                block = (sim.samples(index, 10 * p).astype(np.float64) - 128.0) / 128.0
-            audio = block[index - block_first : index - block_first + p]
-            packet = build_rtp(sequence, index, self.ssrc, self.payload_type, float_to_pcm_be(audio, self.encoding))
+                audio = (sim.samples(index, _BLOCK_PACKETS * p).astype(np.float64) - 128.0) / 128.0
+                pcm = float_to_pcm_be(audio, self.encoding)
+                size = len(pcm) // _BLOCK_PACKETS
+                payloads = [pcm[i * size:(i + 1) * size] for i in range(_BLOCK_PACKETS)]
+            packet = build_rtp(sequence, index, self.ssrc, self.payload_type, payloads[(index - block_first) // p])
             try:
                 self._sock.sendto(packet, (self.host, self.port))
                 self.sent += 1
