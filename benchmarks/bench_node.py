@@ -1,11 +1,11 @@
 """How much of this machine does the edge node take at the default profile?
 
 Each row plays the simulated stage (sim-stage) in real time for ``--seconds`` and measures the
-CPU of the process that holds the drivers (and, in-process, the camera sim that renders into
-their appsrc), the fused frames that came out, and what was dropped. The baseline, measured in
-the same run, is the stage with its drivers only (what ``onset sim run`` does): the difference is
-the node's own cost — clock models, synchronizer, fusion, stream, ROS 2 publishing, recording.
-The UDP sensor emitters run in a child process in every row and are not counted.
+CPU of the process that holds the drivers, the fused frames that came out, and what was dropped.
+The baseline, measured in the same run, is the stage with its drivers only (what ``onset sim
+run`` does): the difference is the node's own cost — clock models, synchronizer, fusion, stream,
+ROS 2 publishing, recording. The stage's devices (LiDAR, FreeD and LTC emitters; the camera
+renderer) run in processes of their own in every row and are not counted.
 
 Run: ``make bench`` or ``.venv/bin/python -m benchmarks node [--seconds S]``.
 """

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 from sensors.errors import PortInUseError, SensorOpenError
 
-__all__ = ["UdpReceiver", "open_udp_socket", "sender_socket", "local_address_for", "MAX_DATAGRAM_BYTES"]
+__all__ = ["UdpReceiver", "SenderThread", "open_udp_socket", "sender_socket", "local_address_for", "MAX_DATAGRAM_BYTES"]
 
 MAX_DATAGRAM_BYTES = 65535
 
@@ -35,6 +35,34 @@ def sender_socket(dest_host: str) -> socket.socket:
     if local is not None:
         sock.bind((local, 0))
     return sock
+
+
+class SenderThread:
+    """The life cycle a simulated device's UDP sender shares: a subclass's ``start()`` opens
+    ``_sock`` and runs ``_thread`` until ``_stop`` is set; :meth:`close` stops both."""
+
+    _stop: threading.Event
+    _thread: Optional[threading.Thread]
+    _sock: Optional[socket.socket]
+
+    def start(self) -> "SenderThread":  # pragma: no cover - every sender defines its own
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop sending and close the socket; safe to call twice."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def open_udp_socket(host: str, port: int, who: str, recv_buffer_bytes: int = 4 << 20) -> socket.socket:

@@ -26,7 +26,7 @@ from config.models import TelemetryConfig
 from sensors.sim.clock import DriftingClock
 from sensors.telemetry.freed import COUNTER_MODULUS, encode_d1, telemetry_from_pose
 from sensors.telemetry.types import FreedSimPacket
-from sensors.udp import sender_socket
+from sensors.udp import SenderThread, sender_socket
 from sensors.vocabulary import NS_PER_MS, NS_PER_S, LensState, RigPose
 
 __all__ = ["FreedSim", "FreedSender"]
@@ -122,7 +122,7 @@ class FreedSim:
         return [(f.master_ns, f.payload) for f in self.frames_between(master_start_ns, master_end_ns)]
 
 
-class FreedSender:
+class FreedSender(SenderThread):
     """Sends a :class:`FreedSim`'s packets over UDP to ``host:port`` at their master times.
 
     Each packet waits for its own absolute send time, so lateness never accumulates; a packet
@@ -173,19 +173,3 @@ class FreedSender:
             # Compute the next window half a chunk ahead of its start, not arbitrarily far ahead.
             if not self._wait_until(cursor - self._chunk_ns // 2):
                 return
-
-    def close(self) -> None:
-        """Stop sending and close the socket; safe to call twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-
-    def __enter__(self) -> "FreedSender":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

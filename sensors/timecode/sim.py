@@ -28,7 +28,7 @@ from sensors.sim.clock import DriftingClock
 from sensors.timecode.ltc import LTC_FRAME_BITS, check_ltc_rate, encode_ltc_bits, ltc_frames_per_label
 from sensors.timecode.rtp import build_rtp, float_to_pcm_be
 from sensors.timecode.smpte import add_frames, parse_timecode
-from sensors.udp import sender_socket
+from sensors.udp import SenderThread, sender_socket
 from sensors.vocabulary import NS_PER_S, FrameRate, Timecode
 
 __all__ = ["LtcSim", "LtcRtpSender", "ltc_audio_for_frames", "render_ltc_samples", "DEFAULT_AMPLITUDE_LSB", "DEFAULT_RISE_TIME_S"]
@@ -212,7 +212,7 @@ class LtcSim:
 _BLOCK_PACKETS = 25  # packets of PCM rendered at once by the sender
 
 
-class LtcRtpSender:
+class LtcRtpSender(SenderThread):
     """Sends an :class:`LtcSim`'s audio as RTP L16 (or L24) to UDP ``host:port``, in real time.
 
     AES67 / ST 2110-30 style: ``packet_samples`` per packet (48 = 1 ms at 48 kHz), payload type
@@ -305,19 +305,3 @@ class LtcRtpSender:
                 self.send_errors += 1
             index += p
             sequence = (sequence + 1) & 0xFFFF
-
-    def close(self) -> None:
-        """Stop sending and close the socket; safe to call twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-
-    def __enter__(self) -> "LtcRtpSender":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Callable
 
@@ -88,3 +89,19 @@ def rfc4175_packets(rgb: np.ndarray, timestamp: int, first_sequence: int, payloa
         payload = struct.pack("!HHHH", 0, len(data), line & 0x7FFF, x & 0x7FFF) + data
         packets.append(header + payload)
     return packets
+
+
+class Collector:
+    """Frames a driver hands on (its ``on_frame``), kept under a lock."""
+
+    def __init__(self) -> None:
+        self.frames = []
+        self.lock = threading.Lock()
+
+    def __call__(self, frame) -> None:
+        with self.lock:
+            self.frames.append(frame)
+
+    def __len__(self) -> int:
+        with self.lock:
+            return len(self.frames)

@@ -14,21 +14,7 @@ from sensors.camera.driver import CameraDriver
 from sensors.camera.errors import CameraStateError, PipelineError, PipelineStartError
 from sensors.camera.pipelines import pack_rgb
 from sensors.vocabulary import NS_PER_S, FrameRate, Timecode
-from tests.sensors.camera._support import gst_only, small_camera, wait_for
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.frames = []
-        self.lock = threading.Lock()
-
-    def __call__(self, frame) -> None:
-        with self.lock:
-            self.frames.append(frame)
-
-    def __len__(self) -> int:
-        with self.lock:
-            return len(self.frames)
+from tests.sensors.camera._support import Collector, gst_only, small_camera, wait_for
 
 
 @gst_only

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 import numpy as np
@@ -12,21 +11,7 @@ from sensors.camera.driver import STALL_PERIODS, CameraDriver
 from sensors.camera.rtp import RTP_WRAP_TICKS, ns_from_ticks, ticks_from_ns
 from sensors.camera.sim import CameraSim, RtpVideoSender
 from sensors.vocabulary import NS_PER_S
-from tests.sensors.camera._support import PatternStage, gst_only, rfc4175_packets, small_camera, wait_for
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.frames = []
-        self.lock = threading.Lock()
-
-    def __call__(self, frame) -> None:
-        with self.lock:
-            self.frames.append(frame)
-
-    def __len__(self) -> int:
-        with self.lock:
-            return len(self.frames)
+from tests.sensors.camera._support import Collector, PatternStage, gst_only, rfc4175_packets, small_camera, wait_for
 
 
 def _check_against_the_sender(frames, sim, driver):
