@@ -323,17 +323,20 @@ class RtpVideoSender:
 
     def _render_ahead(self, k: int, frames: "queue.Queue") -> None:
         """Producer: render frames in order up to :data:`RENDER_AHEAD_FRAMES` ahead of the wire
-        (what the stage looks like at an instant is known in advance), skipping any whose send
-        time has passed by more than a frame."""
-        period_ns = self.sim.frame_offset_ns(1)
+        (what the stage looks like at an instant is known in advance). A frame whose send time
+        would pass before a render of the usual length ends is skipped: a starved renderer drops
+        frames, as a camera would, instead of sending them late."""
+        render_ns = self.sim.frame_offset_ns(1) // 2  # a first guess, then a running mean
         while not self._stop.is_set():
-            now = int(self._clock_ns())
+            ready_ns = int(self._clock_ns()) + render_ns
             newest = k
-            while self.send_master_ns(newest + 1) + period_ns <= now:
-                newest += 1  # more than a frame late: skip to the newest frame still on time
+            while self.send_master_ns(newest) < ready_ns:
+                newest += 1
             self.frames_skipped += newest - k
             k = newest
+            started = time.perf_counter_ns()
             item = (k, self.sim.render(k))
+            render_ns += (time.perf_counter_ns() - started - render_ns) // 4
             while not self._stop.is_set():
                 try:
                     frames.put(item, timeout=0.1)
