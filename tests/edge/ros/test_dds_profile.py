@@ -97,12 +97,9 @@ def _bound() -> set:
     return {(c.laddr.ip, c.laddr.port, c.type) for c in psutil.Process().net_connections(kind="inet") if c.laddr}
 
 
-@pytest.mark.ros
-@pytest.mark.parametrize("interfaces", [("127.0.0.1",), None])
-def test_a_real_participant_binds_only_what_the_config_names(interfaces) -> None:
-    """With the allowlist every DDS socket is on loopback; without it (None) DDS binds 0.0.0.0,
-    which is what this check must catch."""
-    pytest.importorskip("rclpy", reason="needs rclpy (pip install -e '.[ros]')")
+def _participant_binds(interfaces, conn) -> None:
+    """In a fresh interpreter (Fast DDS reads its XML profile once per process, at the first
+    participant): start the node's participant, report every address it bound and the environment."""
     from config import load_profile
     from edge.ros import OnsetRosNode
 
@@ -112,9 +109,32 @@ def test_a_real_participant_binds_only_what_the_config_names(interfaces) -> None
     with OnsetRosNode(ros, rig):
         time.sleep(0.5)  # sampled after the first discovery announcements, as the e2e test samples
         bound = {address for address, _, _ in _bound() - before}
+    conn.send((bound, [key for key in PROFILE_ENV if os.environ.get(key)]))
+
+
+@pytest.mark.ros
+@pytest.mark.parametrize("interfaces", [("127.0.0.1",), None])
+def test_a_real_participant_binds_only_what_the_config_names(interfaces) -> None:
+    """With the allowlist every DDS socket is on loopback; without it (None) DDS binds 0.0.0.0,
+    which is what this check must catch."""
+    import multiprocessing
+
+    pytest.importorskip("rclpy", reason="needs rclpy (pip install -e '.[ros]')")
+    pytest.importorskip("psutil")
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_participant_binds, args=(interfaces, child), daemon=True)
+    process.start()
+    try:
+        assert parent.poll(60), "the participant's process reported nothing"
+        bound, env_left = parent.recv()
+    finally:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
     assert bound, "the participant bound no socket at all"
     if interfaces is None:
         assert bound - LOOPBACK, f"without the allowlist DDS was expected on every interface, got {bound}"
     else:
         assert bound <= LOOPBACK, f"DDS bound {sorted(bound - LOOPBACK)} outside loopback"
-    assert not any(os.environ.get(key) for key in PROFILE_ENV)  # the environment is as it was
+    assert not env_left  # the environment is as it was
