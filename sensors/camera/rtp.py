@@ -28,6 +28,8 @@ from fractions import Fraction
 from typing import Dict, List, Optional, Tuple
 
 from sensors.camera.errors import RtpPacketError
+from sensors.rtp import RtpHeader, RtpHeaderError
+from sensors.rtp import parse_rtp_header as _parse_rtp_header
 
 __all__ = [
     "RTP_CLOCK_HZ",
@@ -48,7 +50,6 @@ RTP_CLOCK_HZ = 90_000
 #: A 32-bit RTP timestamp wraps after this many ticks (about 13.25 h at 90 kHz).
 RTP_WRAP_TICKS = 1 << 32
 _NS_PER_S = 1_000_000_000
-_RTP_HEADER = struct.Struct("!BBHII")
 _LINE_HEADER = struct.Struct("!HHH")
 
 
@@ -82,37 +83,13 @@ def frame_index_from_ticks(ticks: int, fps: Fraction) -> int:
     return (2 * int(ticks) * num + RTP_CLOCK_HZ * den) // (2 * RTP_CLOCK_HZ * den)
 
 
-@dataclass(frozen=True)
-class RtpHeader:
-    """The fixed RTP header of one packet and where its payload lies (``payload_start:payload_end``)."""
-
-    marker: bool
-    payload_type: int
-    sequence: int
-    timestamp: int
-    ssrc: int
-    payload_start: int
-    payload_end: int
-
-
 def parse_rtp_header(data: bytes) -> RtpHeader:
-    """Parse an RTP packet's header (CSRCs, extension and padding skipped); RtpPacketError if malformed."""
-    if len(data) < _RTP_HEADER.size:
-        raise RtpPacketError("short", f"{len(data)} bytes, an RTP header needs 12")
-    first, second, sequence, timestamp, ssrc = _RTP_HEADER.unpack_from(data)
-    if first >> 6 != 2:
-        raise RtpPacketError("version", f"RTP version {first >> 6}, expected 2")
-    start = _RTP_HEADER.size + 4 * (first & 0x0F)
-    if first & 0x10:  # header extension: 16-bit profile, 16-bit length in 32-bit words
-        if len(data) < start + 4:
-            raise RtpPacketError("short", "the header extension is cut off")
-        start += 4 + 4 * struct.unpack_from("!H", data, start + 2)[0]
-    end = len(data)
-    if first & 0x20:
-        end -= data[-1]
-    if start > end:
-        raise RtpPacketError("short", f"header and padding take {start + len(data) - end} of {len(data)} bytes")
-    return RtpHeader(bool(second & 0x80), second & 0x7F, sequence, timestamp, ssrc, start, end)
+    """The packet's RTP header (:func:`sensors.rtp.parse_rtp_header`); a malformed one raises
+    RtpPacketError with the camera's drop reason (``short``, ``version``, ``padding``)."""
+    try:
+        return _parse_rtp_header(data)
+    except RtpHeaderError as err:
+        raise RtpPacketError(err.reason, err.detail) from err
 
 
 def parse_line_headers(data: bytes, start: int, end: int) -> List[Tuple[int, int, int]]:

@@ -2,8 +2,8 @@
 
 Pure functions and one small state machine, no sockets:
 
-- :func:`parse_rtp` checks a datagram's RTP header (version 2, CSRCs, header extension, padding)
-  and returns its fields and payload; :func:`build_rtp` writes one (the simulated sender's side);
+- :func:`parse_rtp` reads a datagram's RTP header with :func:`sensors.rtp.parse_rtp_header` and
+  returns its fields and payload; :func:`build_rtp` (from :mod:`sensors.rtp`) writes one;
 - :func:`pcm_be_to_float` turns an L16 / L24 payload (big-endian signed PCM, interleaved) into the
   first channel's samples, full scale = 1.0; :func:`float_to_l16` is the inverse for one channel;
 - :class:`RtpReorder` places packets on the sender's sample counter: the RTP timestamp (unwrapped
@@ -22,13 +22,13 @@ new minimum within one window.
 
 from __future__ import annotations
 
-import struct
 from collections import deque
 from dataclasses import dataclass
 from typing import Deque, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from sensors.rtp import RtpHeaderError, build_rtp, parse_rtp_header
 from sensors.timecode.errors import RtpPacketError
 from sensors.vocabulary import NS_PER_S
 
@@ -46,7 +46,6 @@ __all__ = [
 
 #: Bytes per sample of each RTP linear PCM encoding.
 ENCODING_BYTES = {"L16": 2, "L24": 3}
-_HEADER = struct.Struct("!BBHII")
 _TS_MODULUS = 1 << 32
 _SEQ_MODULUS = 1 << 16
 
@@ -64,35 +63,14 @@ class RtpPacket:
 
 
 def parse_rtp(datagram: bytes) -> RtpPacket:
-    """Decode an RTP header; :class:`RtpPacketError` (with a drop reason) for anything else."""
+    """Decode an RTP header (:func:`sensors.rtp.parse_rtp_header`); :class:`RtpPacketError` with
+    the timecode input's drop reason (``rtp_short``, ``rtp_version``, ``rtp_padding``) otherwise."""
     data = bytes(datagram)
-    if len(data) < _HEADER.size:
-        raise RtpPacketError("rtp_short", f"{len(data)} bytes, an RTP header is 12")
-    b0, b1, seq, ts, ssrc = _HEADER.unpack_from(data)
-    if b0 >> 6 != 2:
-        raise RtpPacketError("rtp_version", f"version {b0 >> 6}, expected 2")
-    offset = _HEADER.size + 4 * (b0 & 0x0F)
-    if b0 & 0x10:  # header extension: 16-bit profile, 16-bit length in 32-bit words
-        if len(data) < offset + 4:
-            raise RtpPacketError("rtp_short", "header extension cut off")
-        (words,) = struct.unpack_from("!H", data, offset + 2)
-        offset += 4 + 4 * words
-    end = len(data)
-    if b0 & 0x20:  # padding: the last byte says how many bytes to drop
-        pad = data[-1] if data else 0
-        if pad == 0 or end - pad < offset:
-            raise RtpPacketError("rtp_short", f"padding of {pad} bytes does not fit")
-        end -= pad
-    if offset > end:
-        raise RtpPacketError("rtp_short", f"header of {offset} bytes in a {len(data)}-byte packet")
-    return RtpPacket(seq, ts, ssrc, b1 & 0x7F, bool(b1 & 0x80), data[offset:end])
-
-
-def build_rtp(sequence: int, timestamp: int, ssrc: int, payload_type: int, payload: bytes, marker: bool = False) -> bytes:
-    """An RTP packet (version 2, no padding, extension or CSRC) carrying ``payload``."""
-    b1 = (0x80 if marker else 0) | (int(payload_type) & 0x7F)
-    header = _HEADER.pack(0x80, b1, int(sequence) % _SEQ_MODULUS, int(timestamp) % _TS_MODULUS, int(ssrc) & 0xFFFFFFFF)
-    return header + bytes(payload)
+    try:
+        h = parse_rtp_header(data)
+    except RtpHeaderError as err:
+        raise RtpPacketError(f"rtp_{err.reason}", err.detail) from err
+    return RtpPacket(h.sequence, h.timestamp, h.ssrc, h.payload_type, h.marker, data[h.payload_start:h.payload_end])
 
 
 def pcm_be_to_float(payload: bytes, encoding: str, channels: int = 1) -> np.ndarray:
