@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Callable, List, Optional, TextIO
+from typing import Any, Callable, List, Optional, TextIO
 
 from edge.cli.status import format_status_table
 from sensors.rig import SensorRig
@@ -19,13 +19,18 @@ def watch_lines(
     duration_s: Optional[float],
     interval_s: float = 1.0,
     out: TextIO = sys.stdout,
+    stop: Optional[Any] = None,
 ) -> None:
-    """Print ``render(elapsed_s)`` every ``interval_s`` until ``duration_s`` (None: until Ctrl-C/SIGTERM)."""
-    stop = threading.Event()
+    """Print ``render(elapsed_s)`` every ``interval_s`` until ``duration_s`` (None: until stopped).
+
+    ``stop``: anything with ``wait(timeout_s) -> bool`` that says when to stop (the node's
+    :class:`~edge.cli.shutdown.Shutdown`); without one, Ctrl-C and SIGTERM stop it."""
     previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    if stop is None:
+        stop = threading.Event()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, lambda *_: stop.set())
     start = time.monotonic()
     end = None if duration_s is None else start + duration_s
     ticks = 0

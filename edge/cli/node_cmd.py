@@ -16,7 +16,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Iterator, Optional
 
 from config import load_profile
 from edge.cli.shutdown import Shutdown, ShutdownRequested, close_within
@@ -60,24 +60,6 @@ def _running(node: Any, shutdown: Shutdown) -> Iterator[Any]:
         node.close()
 
 
-def _status_lines(render: Callable[[float], str], shutdown: Shutdown, duration_s: Optional[float],
-                  interval_s: float) -> None:
-    """Print ``render(elapsed_s)`` every ``interval_s`` until ``duration_s`` or a stop request."""
-    start = time.monotonic()
-    end = None if duration_s is None else start + duration_s
-    ticks = 0
-    while True:
-        ticks += 1
-        wake = start + ticks * interval_s
-        if end is not None:
-            wake = min(wake, end)
-        stopped = shutdown.wait(max(0.0, wake - time.monotonic()))
-        now = time.monotonic()
-        print(render(now - start), flush=True)
-        if stopped or (end is not None and now >= end):
-            return
-
-
 def _run(args: argparse.Namespace) -> int:
     shutdown = Shutdown(
         STOP_GRACE_S,
@@ -102,6 +84,7 @@ def _run(args: argparse.Namespace) -> int:
 def _run_node(args: argparse.Namespace, shutdown: Shutdown) -> int:
     from edge.node.app import EdgeNode
     from edge.node.health import format_node_status
+    from edge.cli.monitor import watch_lines
     # Receivers share the interpreter with rendering and fusion: keep their stamps sharp.
     sys.setswitchinterval(0.0002)
     rig = load_profile(args.profile)
@@ -132,7 +115,7 @@ def _run_node(args: argparse.Namespace, shutdown: Shutdown) -> int:
                 where.append(f"control API {node.control.url} (token: {source})")
             print(f"edge node {rig.name!r} running" + (" on the simulated stage" if stage else "") + ": "
                   + "; ".join(where), flush=True)
-            _status_lines(lambda elapsed: format_node_status(node, elapsed), shutdown, args.duration, args.interval)
+            watch_lines(lambda elapsed: format_node_status(node, elapsed), args.duration, args.interval, stop=shutdown)
         finally:
             if stage is not None:
                 close_within(stage.close, STAGE_CLOSE_S, "the simulated stage")
