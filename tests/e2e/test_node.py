@@ -17,33 +17,23 @@ from typing import Optional
 
 import numpy as np
 import pytest
-import yaml
 
-from config import PROFILE_DIR
+from tests.e2e.support import free_port, sim_profile_on_free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-token"
 
 
-def _free_port(kind=socket.SOCK_DGRAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RunningNode:
     """`onset node run` in a subprocess; its stdout collected on a thread."""
 
     def __init__(self, tmp_path: Path, duration_s: float, ros: bool = True) -> None:
-        data = yaml.safe_load((PROFILE_DIR / "sim-stage.yaml").read_text())
-        data["lidars"][0]["port"] = _free_port()
-        data["telemetry"][0]["port"] = _free_port()
-        data["camera"]["port"] = _free_port()
-        data["timecode"]["input"]["port"] = _free_port()
         profile = tmp_path / "sim.yaml"
-        profile.write_text(yaml.safe_dump(data))
+        sim_profile_on_free_ports(profile)
         self.takes_dir = tmp_path / "takes"
-        self.stream = f"tcp://127.0.0.1:{_free_port(socket.SOCK_STREAM)}"
+        self.stream = f"tcp://127.0.0.1:{free_port(socket.SOCK_STREAM)}"
         self.domain = str(215 + os.getpid() % 9)  # 215..232: DDS ports clear of Linux's ephemeral range
         self.env = dict(os.environ, PYTHONUNBUFFERED="1", ROS_DOMAIN_ID=self.domain,
                         ROS_LOCALHOST_ONLY="1", ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")

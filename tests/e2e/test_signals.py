@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import List, Optional
 
 import pytest
-import yaml
 
-from config import PROFILE_DIR
+from tests.e2e.support import free_port, sim_profile_on_free_ports
 
 psutil = pytest.importorskip("psutil")
 
@@ -37,10 +36,6 @@ WATCHDOG_S = 240.0
 pytestmark = [pytest.mark.ros, pytest.mark.gst, pytest.mark.slow]
 
 
-def _free_port(kind=socket.SOCK_DGRAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _alive(proc: "psutil.Process") -> bool:
@@ -61,13 +56,10 @@ class Node:
     """`onset node run` in its own process group, its output read on a thread."""
 
     def __init__(self, tmp_path: Path, name: str, ports: Optional[dict] = None, extra: tuple = ()) -> None:
-        data = yaml.safe_load((PROFILE_DIR / "sim-stage.yaml").read_text())
-        self.ports = ports or {"lidar": _free_port(), "freed": _free_port(),
-                               "stream": _free_port(socket.SOCK_STREAM), "control": _free_port(socket.SOCK_STREAM)}
-        data["lidars"][0]["port"] = self.ports["lidar"]
-        data["telemetry"][0]["port"] = self.ports["freed"]
         profile = tmp_path / f"{name}.yaml"
-        profile.write_text(yaml.safe_dump(data))
+        self.ports = dict(ports) if ports else {"stream": free_port(socket.SOCK_STREAM),
+                                                "control": free_port(socket.SOCK_STREAM)}
+        self.ports.update(sim_profile_on_free_ports(profile, self.ports))
         self.takes_dir = tmp_path / f"{name}-takes"
         env = dict(os.environ, PYTHONUNBUFFERED="1", ROS_DOMAIN_ID=str(215 + os.getpid() % 9),
                    ROS_LOCALHOST_ONLY="1", ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")

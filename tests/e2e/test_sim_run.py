@@ -10,29 +10,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config import PROFILE_DIR
+from tests.e2e.support import sim_profile_on_free_ports
 
 ONSET = [sys.executable, "-m", "edge.cli.main"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def profile(tmp_path) -> Path:
     """The shipped sim-stage profile on ports nobody else uses."""
-    data = yaml.safe_load((PROFILE_DIR / "sim-stage.yaml").read_text())
-    data["lidars"][0]["port"] = _free_port()
-    data["telemetry"][0]["port"] = _free_port()
-    data["camera"]["port"] = _free_port()
-    if "input" in data.get("timecode", {}) and "port" in data["timecode"]["input"]:
-        data["timecode"]["input"]["port"] = _free_port()
     path = tmp_path / "sim.yaml"
-    path.write_text(yaml.safe_dump(data))
+    sim_profile_on_free_ports(path)
     return path
 
 

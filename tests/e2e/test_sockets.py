@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
-from config import PROFILE_DIR
+from tests.e2e.support import free_port, sim_profile_on_free_ports
 
 psutil = pytest.importorskip("psutil")
 
@@ -32,10 +31,6 @@ SAMPLES = 10  # socket listings taken while the node runs, 0.3 s apart
 pytestmark = [pytest.mark.ros, pytest.mark.gst, pytest.mark.slow]
 
 
-def _free_port(kind=socket.SOCK_DGRAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _sockets(root: int) -> dict:
@@ -69,20 +64,15 @@ def _dds_ports(seen: dict) -> set:
 
 
 def _run_and_list(tmp_path: Path, ros: dict) -> dict:
-    data = yaml.safe_load((PROFILE_DIR / "sim-stage.yaml").read_text())
-    data["lidars"][0]["port"] = _free_port()
-    data["telemetry"][0]["port"] = _free_port()
-    if ros:
-        data["ros"] = ros
     profile = tmp_path / "sockets.yaml"
-    profile.write_text(yaml.safe_dump(data))
+    sim_profile_on_free_ports(profile, **({"ros": ros} if ros else {}))
     env = dict(os.environ, PYTHONUNBUFFERED="1", ROS_DOMAIN_ID=str(_domain()),
                ROS_LOCALHOST_ONLY="1", ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
     for key in ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE"):
         env.pop(key, None)  # the node's own allowlist, not a profile left in this environment
     process = subprocess.Popen(
         [sys.executable, "-m", "edge.cli.main", "node", "run", "--profile", str(profile), "--duration", "60",
-         "--takes-dir", str(tmp_path / "takes"), "--stream", f"tcp://127.0.0.1:{_free_port(socket.SOCK_STREAM)}",
+         "--takes-dir", str(tmp_path / "takes"), "--stream", f"tcp://127.0.0.1:{free_port(socket.SOCK_STREAM)}",
          "--control-port", "0", "--control-token", "e2e-sockets"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env, start_new_session=True)
     lines: list = []

@@ -21,28 +21,25 @@ import time
 import pytest
 
 from config import load_profile
+from tests.e2e.support import free_port
 from sensors.camera.sim import CameraSim
 from sensors.vocabulary import NS_PER_S, SyncStatus
 
 _RUN_S = 9.0
 
 
-def _port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rig(rate: str, start: str):
     rig = load_profile()
     udp = socket.SOCK_DGRAM
     return rig.model_copy(update={
-        "camera": rig.camera.model_copy(update={"fps": rate, "width_px": 192, "height_px": 108, "port": _port(udp)}),
+        "camera": rig.camera.model_copy(update={"fps": rate, "width_px": 192, "height_px": 108, "port": free_port(udp)}),
         "timecode": rig.timecode.model_copy(update={
             "rate": rate, "start": start,
-            "input": rig.timecode.input.model_copy(update={"port": _port(udp)})}),
-        "lidars": [c.model_copy(update={"port": _port(udp)}) for c in rig.lidars],
-        "telemetry": [c.model_copy(update={"port": _port(udp)}) for c in rig.telemetry],
+            "input": rig.timecode.input.model_copy(update={"port": free_port(udp)})}),
+        "lidars": [c.model_copy(update={"port": free_port(udp)}) for c in rig.lidars],
+        "telemetry": [c.model_copy(update={"port": free_port(udp)}) for c in rig.telemetry],
     })
 
 
@@ -54,7 +51,7 @@ def _run_live(rig, until_s: float = _RUN_S, limit_s: float = 30.0, min_frames: i
     from edge.stream import FusedFrameSubscriber
     from sensors.sim.run import SimulatedStage, stage_epoch_ns
 
-    endpoint = f"tcp://127.0.0.1:{_port(socket.SOCK_STREAM)}"
+    endpoint = f"tcp://127.0.0.1:{free_port(socket.SOCK_STREAM)}"
     frames = []
     with EdgeNode(rig, with_ros=False, stream_endpoint=endpoint) as node:
         with FusedFrameSubscriber(endpoint, rcv_hwm=1000, consumer="timecode-test") as sub:
