@@ -12,8 +12,12 @@ and drift) plus stamp jitter and transport delay. The model keeps that line:
   the whole window re-measures the spread, re-gates every sample and moves the reference pair forward;
 * steps outside the gate: rejects that agree with each other for ``step_min_samples`` samples and
   ``step_min_span_ns`` of sensor time are a clock step;
-* steps inside the gate: a two-sided CUSUM of the gated residuals' rank scores (:mod:`edge.clock.change`)
-  raises an alarm, and the samples since its change-point estimate are the new segment.
+* steps inside the gate: a two-sided CUSUM (:mod:`edge.clock.change`) raises an alarm, and the
+  samples since its change-point estimate are the new segment. A sensor that gives at least 8
+  samples per 50 ms (LiDAR packets or slices) is weighed one block at a time, by the block's
+  smallest residual against the line as it stood before the evidence began: a burst of late
+  packets on a loaded host leaves some sample of the block on time, a step moves them all.
+  Slower sensors (FreeD, frames, LTC) are weighed by each sample's rank score.
 
 On a step the history is dropped, the window re-seeded with the step's samples, and the drift
 measured before is kept as a prior on the slope, so only the offset is re-learnt. ``converged``
@@ -25,21 +29,27 @@ at ``rate_hz`` samples a second, counted from the first sample after the step, w
 (gate ``g = 4`` spreads, CUSUM ``k = 1``, ``h = 10``, ``step_min_samples = 8``,
 ``step_min_span_ns = 100 ms``), for Gaussian jitter:
 
-* ``k < delta <= g - 1`` (0.5x the gate is 2 sigma): the CUSUM alarms within
+* ``k < delta <= g - 1`` (0.5x the gate is 2 sigma): weighed by samples, the CUSUM alarms within
   ``m(delta) = ceil(((3.09 + sqrt(9.55 + 4 h (delta - k))) / (2 (delta - k)))**2)`` samples at 99.9 %
   (:func:`edge.clock.change.detection_bound_samples`): 26 samples for 2 sigma, 10 for 3 sigma, that
   is 34 ms of LiDAR packets at 754/s, 0.26 s of FreeD at 100/s, 1.1 s of frames or LTC at 24/s
-  (73 samples for 1.5 sigma). A step of ``k`` (1 sigma) or less has no bound: it may be found,
+  (73 samples for 1.5 sigma). Weighed by blocks (``k = 1``, ``h = 5``), within ``m(delta) + 2``
+  blocks of 50 ms, ``m`` from the same formula with ``h = 5``: 21 blocks for 2 sigma (1.05 s; 7 on
+  average), 9 for 3 sigma. A step of ``k`` (1 sigma) or less has no bound: it may be found,
   or the line absorbs it over one window, never more than the step (the jitter) off meanwhile;
 * ``delta >= g + 2`` (2x the gate and more): every sample is rejected; ``converged`` turns false
-  at the ``step_min_samples``-th reject and the step is taken after
+  at the ``step_min_samples``-th reject (rejects later than the line, as a burst of late packets
+  is too: once they span half ``step_min_span_ns``, the frames meanwhile flagged late, not unsynced)
+  and the step is taken after
   ``M = max(step_min_samples, ceil(rate_hz * step_min_span_ns / 1e9) + 2)`` samples on the new
   offset (the span is measured on the stamps: jitter may shorten it by one period): 78 at 754/s
   (0.10 s), 12 at 100/s (0.12 s), 8 at 24/s (0.33 s); a stalled packet among them (not on the new
   offset either) adds one;
 * in between (around the gate) part of the samples pass the gate and feed the CUSUM with scores
   near the gate, the rest feed the reject test; whichever is first, within ``max(2 m(g - 1), M)``
-  samples: 20 at 24/s and 100/s, 78 at 754/s.
+  samples: 20 at 24/s and 100/s; by blocks ``max(2 (m(g - 1) + 2), M)`` blocks' worth, 18 blocks
+  at 754/s. By blocks, part of the step's samples pass the gate and end the runs of rejects, so
+  ``converged`` may come back between them until the step is taken (never after it).
 
 Samples that arrive bunched with the previous one (a released backlog) are not weighed by the
 CUSUM; they delay an alarm by their number.
@@ -70,13 +80,18 @@ from typing import Deque, Optional, Tuple
 import numpy as np
 
 from edge.clock.change import (
+    BLOCK_DRIFT,
+    BLOCK_MIN_SAMPLES,
+    BLOCK_THRESHOLD,
     CUSUM_DRIFT,
     CUSUM_THRESHOLD,
+    BlockMinima,
     CusumState,
     ScoreTable,
     cusum_update,
     normal_score,
     score_table,
+    split_at_shift,
 )
 from edge.clock.errors import ClockError, ClockNotReadyError
 from edge.clock.fit import ClockMapping, detect_step, huber_line_fit, lower_envelope_fit
@@ -165,6 +180,9 @@ class ClockModel:
         self._max_drift = float(max_drift_ppm) * 1e-6
         self._cusum_k = float(cusum_drift)
         self._cusum_h = float(cusum_threshold)
+        self._blocks = BlockMinima()
+        self._test_line: Optional[Tuple[int, int, float, float]] = None  # (s_ref, y_ref, a, b)
+        self._by_block = False  # whether the step test weighs blocks (a fast sensor) or samples
         self._lock = threading.Lock()
         # x: sensor_ns - sensor_ref; y: (host - latency - sensor) - offset_ref; ok: inside the gate
         self._win = SampleWindow(max(1, int(round(self.window_s * 1e9))), self.max_samples)
@@ -260,17 +278,21 @@ class ClockModel:
                 ok = False  # a wild stamp never enters the window, only the step test
             else:
                 # Cold start (no spread known yet) takes everything; the first robust fit sorts it out.
-                ok = self._sigma is None or abs(residual) <= self._gate_ns(x)
+                gate = math.inf if self._sigma is None else self._gate_ns(x)
+                ok = abs(residual) <= gate
                 testing = self._testing()
                 # A sample that arrives bunched with the one before (under a quarter of the usual
                 # gap) was held up on the way: it measures the hold-up, not the clock. The tail of a
                 # released backlog is such a run, inside the gate, and must not walk the test.
                 bunched = previous is not None and abs(h - previous[1]) < 0.25 * self._win.mean_gap_ns()
-                z = self._score(x, residual) if ok and testing and not bunched else None
+                if testing:
+                    self._choose_test()
+                z = self._score(s, x, y, residual) if ok and testing and not bunched else None
                 self._win.add(x, y, ok)
                 if testing:
+                    drift, threshold = (BLOCK_DRIFT, BLOCK_THRESHOLD) if self._by_block else (self._cusum_k, self._cusum_h)
                     self._cusum, alarm = cusum_update(
-                        self._cusum, z, drift=self._cusum_k, threshold=self._cusum_h, clip=self._reject
+                        self._cusum, z, drift=drift, threshold=threshold, clip=self._reject
                     )
             if ok:
                 if self._since_step is not None:
@@ -321,6 +343,8 @@ class ClockModel:
             self._pending.clear()  # rejects on the old master time: not evidence of a step any more
             self._accept_run = 0
             self._cusum = CusumState()
+            self._blocks.clear()
+            self._test_line = None
             taken, self._recent_step = self._recent_step, None
             sigma = max(self._sigma or 0.0, self._floor)
             if (
@@ -341,6 +365,8 @@ class ClockModel:
     def _reset_history(self, prior: Optional[Tuple[float, float]]) -> None:
         self._win.clear()
         self._cusum = CusumState()
+        self._blocks.clear()
+        self._test_line = None
         if prior is None:
             self._scores: Optional[ScoreTable] = None
         self._s_ref: Optional[int] = None
@@ -380,14 +406,31 @@ class ClockModel:
         sigma = max(self._sigma or 0.0, self._floor) * (1.0 + 2.0 / math.sqrt(max(self._sigma_n, 1)))
         return self._reject * sigma * math.sqrt(self._lever(x))
 
-    def _score(self, x: int, residual: float) -> float:
-        """The step test's normal score of a residual (ns) at sensor time ``x``: ranked against the
-        window's residuals once there are enough of them and they spread beyond the jitter floor,
-        else over the spread (:mod:`edge.clock.change`)."""
+    def _score(self, sensor_ns: int, x: int, y: int, residual: float) -> Optional[float]:
+        """The step test's score of a residual (ns) at sensor time ``sensor_ns`` (``x`` relative):
+        for a fast sensor, a closed block's minimum over the spread (None inside a block); else the
+        sample's normal score (``y``: its relative offset), ranked against the window's residuals once there are enough of them
+        and they spread beyond the jitter floor, or over the spread (:mod:`edge.clock.change`)."""
+        if self._by_block:
+            if self._cusum.upper == 0.0 and self._cusum.lower == 0.0:
+                self._test_line = (self._s_ref, self._y_ref, self._a, self._b)
+            scaled = float(self._test_residual(x, y)) / math.sqrt(self._lever(x))
+            return self._blocks.add(sensor_ns, scaled, max(self._sigma or 0.0, self._floor))
         scaled = residual / math.sqrt(self._lever(x))
         if self._scores is not None:
             return normal_score(scaled, self._scores)
         return scaled / max(self._sigma or 0.0, self._floor)
+
+    def _choose_test(self) -> None:
+        """Weigh blocks while the sensor gives :data:`~edge.clock.change.BLOCK_MIN_SAMPLES` samples
+        a block, else samples; on a change the sums start again (they are in other units)."""
+        gap = self._win.mean_gap_ns()
+        by_block = 0.0 < gap * BLOCK_MIN_SAMPLES <= self._blocks.block_ns
+        if by_block != self._by_block:
+            self._by_block = by_block
+            self._cusum = CusumState()
+            self._blocks.clear()
+            self._test_line = None
 
     def _testing(self) -> bool:
         """Whether the in-gate step test runs: once the spread is measured as well as convergence
@@ -441,6 +484,17 @@ class ClockModel:
         self._scores = self._score_table(xf, yf)
         self._publish_fit(xf, yf)
 
+    def _test_residual(self, xs, ys):
+        """Residual(s) (ns, float) of window sample(s) ``xs``, ``ys`` about the block test's line.
+
+        That line is the fit as it stood when both sums were last zero. In the gate, a step's
+        samples enter the fit and pull it their way block by block; measured against the line
+        they left, they keep their full size until the test has decided."""
+        s_ref, y_ref, a, b = self._test_line or (self._s_ref, self._y_ref, self._a, self._b)
+        x = np.asarray(xs, dtype=np.int64) + (self._s_ref - s_ref)
+        y = np.asarray(ys, dtype=np.int64) + (self._y_ref - y_ref)
+        return y.astype(np.float64) - (a + b * x.astype(np.float64))
+
     def _score_table(self, xf: np.ndarray, yf: np.ndarray) -> Optional[ScoreTable]:
         """Ranks for the step test from the gated residuals about the current line (None: use the
         spread), unless the jitter floor dominates them (noiseless clocks: ranks of rounding)."""
@@ -483,12 +537,23 @@ class ClockModel:
             self._converged = False  # a spread measured on a few dozen samples can be off by half
         elif self._since_step is not None and self._since_step < self._min_samples:
             self._converged = False  # a step was just taken: only samples after it say the new line holds
-        elif len(self._pending) >= self._step_min and self._accept_run == 0:
+        elif len(self._pending) >= self._step_min and self._accept_run == 0 and self._rejects_doubt_line():
             self._converged = False  # a run of rejects: the line may no longer describe the clock
         elif error * (1.0 + 2.0 / math.sqrt(self._sigma_n)) <= self._converged_error:
             self._converged = True
         elif error > 1.5 * self._converged_error:
             self._converged = False
+
+    def _rejects_doubt_line(self) -> bool:
+        """Whether the current run of rejects puts the line in doubt. Samples early for the line
+        cannot be transport delay: at once. Late ones are what a burst of late packets on a busy
+        host looks like as much as a clock stepping back: only once they span half the step
+        test's ``step_min_span_ns`` (a burst that long is as good as a stall; the step is taken
+        at the whole span, so 'converged' is false before it)."""
+        pending = self._pending
+        if min(p[2] for p in pending) < 0.0:
+            return True
+        return pending[-1][0] - pending[0][0] >= 0.5 * self._step_span
 
     def _check_step(self) -> None:
         pending = list(self._pending)
@@ -518,19 +583,42 @@ class ClockModel:
         xs, ys, _ = self._win.ordered()
         self._publish_fit(xs.astype(np.float64), ys.astype(np.float64))
 
+    def _prior_before(self, newest: int) -> Tuple[float, float]:
+        """The drift and its strength measured on the gated samples before the newest ``newest``.
+
+        Those newest samples are the step's: in the gate, they entered the fit and tilt its slope
+        (the block test lets a few hundred LiDAR packets in before it alarms), so the drift carried
+        over a step is re-measured without them."""
+        xs, ys, ok = self._win.ordered()
+        keep = ok[: max(xs.size - int(newest), 0)]
+        x = xs[: keep.size][keep].astype(np.float64)
+        y = ys[: keep.size][keep].astype(np.float64)
+        b0, strength = self._slope_prior()
+        if x.size < 2:
+            return self._b, self._denom
+        dx = x - x.mean()
+        sxx = float(dx @ dx)
+        return (float(dx @ (y - y.mean())) + strength * b0) / (sxx + strength), sxx + strength
+
     def _restart_at_change(self, alarm: int) -> None:
         """The CUSUM's step: the samples since its change-point estimate (the alarming side's run)
         are the new segment. Its offset is their median residual; the drift is kept."""
         run = self._cusum.upper_run if alarm > 0 else self._cusum.lower_run
+        prior = self._prior_before(run)
         xs, ys, was_ok = self._win.ordered(run)
-        residual = ys.astype(np.float64) - (self._a + self._b * xs.astype(np.float64))
+        if self._by_block:  # the run starts at a block boundary, maybe blocks before the step
+            residual = self._test_residual(xs, ys)
+            start = split_at_shift(residual)
+            xs, ys, was_ok, residual = xs[start:], ys[start:], was_ok[start:], residual[start:]
+        else:
+            residual = ys.astype(np.float64) - (self._a + self._b * xs.astype(np.float64))
         shift = float(np.median(residual))
         sigma = max(self._sigma or 0.0, self._floor)
         ok = np.abs(residual - shift) <= self._reject * sigma
         s_ref = self._s_ref + int(xs[-1])
         y_ref = self._y_ref + int(ys[-1])
         self.outliers += int(np.count_nonzero(was_ok & ~ok)) - int(np.count_nonzero(ok & ~was_ok))
-        self._reset_history((self._b, self._denom))  # keeps the spread: jitter does not step either
+        self._reset_history(prior)  # keeps the spread: jitter does not step either
         self.steps += 1
         self._since_step = 0
         self._recent_step = (shift, self._last[1] if self._last else 0)

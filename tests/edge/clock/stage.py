@@ -4,7 +4,8 @@ Master times tick at a rate with a little period jitter; the sensor stamps them 
 :class:`sensors.sim.clock.DriftingClock` (offset, drift, stamp jitter); the host receives each
 sample after a transport delay of ``delay_min_ns`` plus gamma-distributed jitter; a fraction of
 samples is held up by a stalled network stack (``outlier_ns`` extra, or a whole backlog released
-at once); the sensor clock may step.
+at once); on a loaded host, bursts hold up every sample for a few tens of milliseconds (a CPU
+busy with something else), leaving them their spacing; the sensor clock may step.
 Everything comes from one seed.
 """
 
@@ -32,6 +33,7 @@ class Link:
     host_ns: np.ndarray  # host receive time
     stalled: np.ndarray  # bool: held up by a stall
     delay_mean_ns: float  # mean transport delay without stalls
+    burst: np.ndarray  # bool: held up by a load burst
 
 
 def simulate(
@@ -48,10 +50,13 @@ def simulate(
     outlier_ns: Tuple[int, int] = (5_000_000, 50_000_000),
     steps: Iterable[Tuple[float, int]] = (),
     stalls: Iterable[Tuple[float, float]] = (),
+    bursts: Optional[Tuple[float, float, float]] = None,
     seed: int = 0,
 ) -> Link:
     """One link; ``steps`` are (time s, step ns) at which the sensor clock jumps; ``stalls`` are
-    (time s, duration s) during which the host receives nothing and then the whole backlog at once."""
+    (time s, duration s) during which the host receives nothing and then the whole backlog at once;
+    ``bursts`` are (bursts a second, longest s, most extra delay ns): each burst, of a random length
+    up to the longest, delays every sample in it by one random amount up to the most."""
     link_seed, clock_seed = np.random.SeedSequence(seed).spawn(2)  # independent streams
     rng = np.random.default_rng(link_seed)
     n = int(round(duration_s * rate_hz))
@@ -69,6 +74,17 @@ def simulate(
     delay = delay_min_ns + jitter
     stalled = rng.random(n) < stall_fraction
     delay = delay + np.where(stalled, rng.uniform(outlier_ns[0], outlier_ns[1], n), 0.0)
+    burst = np.zeros(n, dtype=bool)
+    if bursts is not None:
+        per_s, longest_s, most_ns = bursts
+        count = rng.poisson(per_s * duration_s)
+        for start, length, extra in zip(
+            rng.uniform(0.0, duration_s, count), rng.uniform(0.2, 1.0, count) * longest_s,
+            rng.uniform(0.1, 1.0, count) * most_ns,
+        ):
+            hit = (ticks >= start * 1e9) & (ticks < (start + length) * 1e9)
+            delay = delay + np.where(hit & ~burst, extra, 0.0)
+            burst |= hit
     host = master + np.rint(delay).astype(np.int64)
     for at_s, held_s in stalls:
         start = int(master[0] + at_s * 1e9)
@@ -76,7 +92,7 @@ def simulate(
         held = (master >= start) & (master < end)
         host[held] = end + np.rint(delay[held]).astype(np.int64)
         stalled |= held
-    return Link(master, stamped + jump, exact + jump, host, stalled, delay_min_ns + delay_shape * delay_scale_ns)
+    return Link(master, stamped + jump, exact + jump, host, stalled, delay_min_ns + delay_shape * delay_scale_ns, burst)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.clock.change import (
+    BLOCK_DRIFT,
+    BLOCK_THRESHOLD,
     MIN_TABLE_SAMPLES,
+    BlockMinima,
     CusumState,
     cusum_update,
     detection_bound_samples,
     normal_score,
     score_table,
+    split_at_shift,
 )
 
 
@@ -149,3 +153,69 @@ def test_scores_never_fall_as_residuals_rise(values, r, more):
     low, high = normal_score(r, table), normal_score(r + more, table)
     assert np.isfinite(low) and np.isfinite(high)
     assert high >= low - 1e-9
+
+
+# -- blocks for fast sensors ------------------------------------------------------------------
+
+MS = 1_000_000
+
+
+def test_a_block_scores_its_minimum_against_the_median_of_the_blocks_before():
+    blocks = BlockMinima(block_ns=10 * MS, reference_blocks=4, min_reference=2)
+    scores = []
+    # blocks 0..3: minima 5, 7, 6, then the block with -20 in it; sigma 2
+    for t_ms, r in [(0, 9), (3, 5), (10, 7), (19, 8), (20, 6), (30, 50), (31, -20), (40, 0)]:
+        scores.append(blocks.add(t_ms * MS, r, 2.0))
+    # no score inside a block; none for blocks 0 and 1 (fewer than 2 known before them)
+    assert scores[:5] == [None] * 5
+    assert scores[5] == pytest.approx(0.0)  # block 2 closed: 6 against the median of 5 and 7
+    assert scores[6] is None  # still inside block 3
+    assert scores[7] == pytest.approx((-20 - 6) / 2.0)  # block 3 closed: median of 5, 7, 6 is 6
+
+
+def test_a_late_sample_joins_the_open_block_and_clear_forgets():
+    blocks = BlockMinima(block_ns=10 * MS, reference_blocks=8, min_reference=1)
+    assert blocks.add(0, 4.0, 1.0) is None
+    assert blocks.add(10 * MS, 3.0, 1.0) is None  # block 0 closed, nothing to score it against yet
+    assert blocks.add(5 * MS, -1.0, 1.0) is None  # from block 0, arriving late: joins block 1
+    assert blocks.add(20 * MS, 9.0, 1.0) == pytest.approx(-1.0 - 4.0)
+    blocks.clear()
+    assert blocks.add(30 * MS, 0.0, 1.0) is None and blocks.add(40 * MS, 0.0, 1.0) is None
+
+
+def test_a_burst_inside_a_block_raises_no_alarm_a_step_of_every_sample_does():
+    rng = np.random.default_rng(3)
+    blocks = BlockMinima(block_ns=50 * MS)
+    state, alarms = CusumState(), []
+    for k in range(4000):  # 200 samples a second for 20 s: 10 a block
+        r = rng.normal(0.0, 1.0)
+        if k % 10 < 7 and 1000 <= k < 2000:
+            r += 30.0  # 7 of every block's 10 samples held up, far beyond the spread, for 5 s
+        if k >= 3000:
+            r += 2.0  # a step of two spreads
+        z = blocks.add(k * 5 * MS, r, 1.0)
+        state, alarm = cusum_update(state, z, drift=BLOCK_DRIFT, threshold=BLOCK_THRESHOLD)
+        if alarm:
+            alarms.append((k, alarm))
+            state = CusumState()
+    assert alarms and alarms[0][0] >= 3000 and alarms[0][1] == 1
+    assert alarms[0][0] - 3000 <= 10 * (detection_bound_samples(2.0, drift=BLOCK_DRIFT, threshold=BLOCK_THRESHOLD) + 2)
+
+
+def test_blocks_are_checked():
+    with pytest.raises(ValueError):
+        BlockMinima(block_ns=0)
+    with pytest.raises(ValueError):
+        BlockMinima(reference_blocks=4, min_reference=5)
+
+
+@pytest.mark.parametrize("at", [0, 7, 40, 100])
+def test_the_split_is_where_the_residuals_leave_zero(at):
+    rng = np.random.default_rng(at)
+    r = rng.normal(0.0, 0.3, 200)
+    r[at:] += 3.0
+    assert abs(split_at_shift(r) - at) <= 1
+
+
+def test_the_split_of_too_short_a_run_is_its_start():
+    assert split_at_shift([]) == 0 and split_at_shift([5.0]) == 0

@@ -3,6 +3,8 @@ re-basing a model on a known step instead of each model taking it for a sensor s
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import List
 
 import numpy as np
@@ -100,7 +102,7 @@ def _host_stepped(link: Link, k: int, step_ns: int) -> Link:
     host, master = link.host_ns.copy(), link.master_ns.copy()
     host[k:] += step_ns
     master[k:] += step_ns
-    return Link(master, link.sensor_ns, link.exact_sensor_ns, host, link.stalled, link.delay_mean_ns)
+    return dataclasses.replace(link, master_ns=master, host_ns=host)
 
 
 def _feed_with_watch(model: ClockModel, link: Link, k: int, step_ns: int) -> List[int]:

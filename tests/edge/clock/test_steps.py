@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from edge.clock import ClockModel, detection_bound_samples, robust_sigma
+from edge.clock.change import BLOCK_DRIFT, BLOCK_MIN_SAMPLES, BLOCK_NS, BLOCK_THRESHOLD
 
 from .stage import Link, Run, run_model, simulate
 
@@ -36,13 +37,22 @@ def _noise_sigma(link: Link) -> float:
 
 
 def bound_samples(delta: float, rate_hz: float) -> int:
-    """The model docstring's bound, in samples from the step on, for a step of ``delta`` spreads."""
+    """The model docstring's bound, in samples from the step on, for a step of ``delta`` spreads:
+    in samples for a slow sensor, in blocks (plus the one the step fell in and the one that tells)
+    for a sensor with ``BLOCK_MIN_SAMPLES`` samples a block."""
     rejects = max(8, math.ceil(rate_hz * 0.1) + 2)
+    per_block = rate_hz * BLOCK_NS / 1e9
+    if per_block >= BLOCK_MIN_SAMPLES:
+        def cusum(shift: float) -> int:
+            blocks = detection_bound_samples(shift, drift=BLOCK_DRIFT, threshold=BLOCK_THRESHOLD) + 2
+            return math.ceil(blocks * per_block)
+    else:
+        cusum = detection_bound_samples
     if delta <= GATE_SIGMAS - 1:
-        return detection_bound_samples(delta)
+        return cusum(delta)
     if delta >= GATE_SIGMAS + 2:
         return rejects
-    return max(2 * detection_bound_samples(GATE_SIGMAS - 1), rejects)
+    return max(2 * cusum(GATE_SIGMAS - 1), rejects)
 
 
 def _first(mask: np.ndarray) -> int:
@@ -71,16 +81,25 @@ def test_a_step_is_found_within_the_bound_and_unsyncs_until_reconverged(sensor, 
     stalled = int(link.stalled[k : k + taken + 1].sum())  # each one more sample, as the docstring says
     assert taken + 1 <= bound_samples(multiple * GATE_SIGMAS, rate_hz) + stalled
     # 'converged' drops no later than the step is taken (a run of rejects drops it at the 8th) and
-    # stays false until the model, on the new line, is right again.
+    # once the step is taken it is true only with the model, on the new line, right again (the rejects
+    # that agreed on the new offset may be enough at once).
     dropped = _first(~run.converged[k:])
     assert dropped <= taken
-    again = k + dropped + _first(run.converged[k + dropped :])
-    assert k + taken <= again < link.master_ns.size
+    again = k + taken + _first(run.converged[k + taken :])
+    assert again < link.master_ns.size
     assert np.abs(run.error_ns[again:]).max() < CONVERGED_NS
     assert run.converged[again:].all()
-    # Before that, 'converged' claimed a wrong mapping at most until it dropped.
     claimed_wrong = run.converged[k:again] & (np.abs(run.error_ns[k:again]) >= CONVERGED_NS)
-    assert claimed_wrong.sum() <= dropped
+    if rate_hz * BLOCK_NS / 1e9 < BLOCK_MIN_SAMPLES:
+        # Weighed sample by sample: once dropped, it stays false, so it claimed a wrong mapping at
+        # most until it dropped.
+        assert run.converged[k + dropped : k + taken + 1].sum() == 0
+        assert claimed_wrong.sum() <= dropped
+    else:
+        # Weighed by blocks, a step about the gate's size lets part of its samples in; they end the
+        # runs of rejects that drop 'converged', so it may come back until the test decides (the
+        # price of not unsyncing on every burst of late packets): never past the step taken.
+        assert claimed_wrong.sum() <= taken
 
 
 def test_the_reported_defect_six_ms_step_in_two_ms_jitter():
@@ -121,6 +140,17 @@ CLEAN = {
     "freed-2ms-10min": dict(rate_hz=100.0, jitter_ns=2_000_000, drift_ppm=50.0, duration_s=600.0, stall_fraction=0.03),
     "freed-1000ppm": dict(rate_hz=100.0, jitter_ns=500_000, drift_ppm=1000.0, duration_s=300.0, stall_fraction=0.03),
     "camera-24fps-30min": dict(rate_hz=24.0, jitter_ns=100_000, drift_ppm=20.0, duration_s=1800.0, stall_fraction=0.03),
+    # A loaded host: 8 bursts a second, each holding up every sample for up to 50 ms by up to
+    # 0.3 ms (inside the gate), at the node's 5 ms LiDAR slices and at the VLP-16's packet rate.
+    # Weighed sample by sample, the runs of late samples walked the CUSUM to 7-227 false steps in 30 s.
+    "slices-200Hz-load-bursts": dict(
+        rate_hz=200.0, jitter_ns=20_000, drift_ppm=-35.0, duration_s=30.0, stall_fraction=0.03,
+        bursts=(8.0, 0.05, 300_000),
+    ),
+    "lidar-754Hz-load-bursts": dict(
+        rate_hz=754.0, jitter_ns=20_000, drift_ppm=-35.0, duration_s=30.0, stall_fraction=0.03,
+        bursts=(8.0, 0.05, 300_000),
+    ),
     "exponential-delays": dict(
         rate_hz=754.0, jitter_ns=0, drift_ppm=50.0, duration_s=60.0, delay_shape=1.0, delay_scale_ns=2_000_000,
         stall_fraction=0.03,
@@ -143,3 +173,18 @@ def test_long_clean_runs_raise_no_false_alarm(name):
                 link.master_ns < link.master_ns[0] + (at_s + held_s + 0.05) * 1e9
             )
         assert run.converged[start:][~held[start:]].all()
+
+
+@pytest.mark.parametrize("rate_hz", [200.0, 754.0])
+def test_a_burst_of_late_packets_beyond_the_gate_is_late_not_a_reason_to_unsync(rate_hz):
+    # Two bursts a second, each holding every packet up by up to 8 ms (far beyond the gate) for up
+    # to 40 ms: the frames they touch are flagged late by the synchronizer; the clock is as good as
+    # before. Before late rejects had to span half the step test's 100 ms, every such burst
+    # unsynced the model from its 8th packet on (3.4 % of this 754 Hz run, 0.15 % at 200 Hz).
+    link = simulate(rate_hz=rate_hz, jitter_ns=20_000, drift_ppm=-35.0, duration_s=30.0, stall_fraction=0.03,
+                    bursts=(2.0, 0.04, 8_000_000), seed=4)
+    run = _run(link)
+    start = run.first_converged()
+    assert run.steps[-1] == run.steps[start]  # none once converged (seed 4 at 200 Hz takes one at 0.26 s)
+    assert link.burst.mean() > 0.03  # the bursts are there
+    assert (~run.converged[start:]).mean() < 0.005
