@@ -37,6 +37,24 @@ _FLOOR_ALBEDO = (0.29, 0.28, 0.265)  # mean of the render's checker tiles
 #: Inward normals of floor and walls by object id.
 SHELL_NORMALS = np.array([[0, 0, 1], [-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0]], dtype=np.float32)
 _WALL_ALBEDO = ((0.18, 0.18, 0.18), (0.20, 0.19, 0.17), (0.18, 0.18, 0.18), (0.17, 0.18, 0.20))
+#: Rays per Open3D ``cast_rays`` call. The call holds the GIL throughout: a whole frame's rays in
+#: one call kept the camera's sending thread from the wire for up to 30 ms (a render ahead of
+#: time made the frame due now late); in batches this size the sender waits about a millisecond.
+CAST_BATCH_RAYS = 16_384
+
+
+def _cast_in_batches(ray_scene, rays: np.ndarray, nthreads: int, keys: Sequence[str]) -> List[np.ndarray]:
+    """``ray_scene.cast_rays`` of ``rays`` (N,6) float32 in :data:`CAST_BATCH_RAYS` batches: the
+    outputs named ``keys`` as numpy arrays, in ray order."""
+    import open3d as o3d
+
+    parts: List[List[np.ndarray]] = [[] for _ in keys]
+    for start in range(0, max(rays.shape[0], 1), CAST_BATCH_RAYS):
+        out = ray_scene.cast_rays(o3d.core.Tensor(np.ascontiguousarray(rays[start:start + CAST_BATCH_RAYS])),
+                                  nthreads=nthreads)
+        for part, key in zip(parts, keys):
+            part.append(out[key].numpy())
+    return [part[0] if len(part) == 1 else np.concatenate(part) for part in parts]
 
 
 def _open3d():
@@ -167,15 +185,15 @@ class StageScene:
         if rays.shape[0] == 0:
             last = np.zeros(0, np.intp) if faces else np.zeros((0, 3), np.float32)
             return np.zeros(0, np.float32), np.zeros(0, np.int32), last
-        tensor = self._o3d.core.Tensor(np.ascontiguousarray(rays, dtype=np.float32))
-        out = self._static.cast_rays(tensor, nthreads=nthreads)
-        t = out["t_hit"].numpy()
+        last_key = "primitive_ids" if faces else "primitive_normals"
+        t, gids, last = _cast_in_batches(self._static, np.asarray(rays, dtype=np.float32), nthreads,
+                                         ("t_hit", "geometry_ids", last_key))
         # Misses carry Open3D's invalid id (2^32 - 1): clipped onto a trailing -1 entry.
-        gid = np.minimum(out["geometry_ids"].numpy().astype(np.intp), self._gid_to_object.size)
+        gid = np.minimum(gids.astype(np.intp), self._gid_to_object.size)
         obj = np.take(np.append(self._gid_to_object, -1), gid).astype(np.int32)
         if not faces:
-            return t, obj, out["primitive_normals"].numpy()
-        face = np.take(np.append(self.static_face_offset, -1), obj) + out["primitive_ids"].numpy().astype(np.intp)
+            return t, obj, last
+        face = np.take(np.append(self.static_face_offset, -1), obj) + last.astype(np.intp)
         face[obj < 0] = -1
         return t, obj, face
 
@@ -338,9 +356,10 @@ class StageScene:
         ``best_t``; ``best_out`` receives stage normals, or global face ids with ``faces``."""
         if not batches:
             return
-        out = self._actor_scene.cast_rays(self._o3d.core.Tensor(np.concatenate(batches)), nthreads=nthreads)
-        t_all = out["t_hit"].numpy()
-        per_ray = out["primitive_ids"].numpy().astype(np.intp) if faces else out["primitive_normals"].numpy()
+        t_all, per_ray = _cast_in_batches(self._actor_scene, np.concatenate(batches), nthreads,
+                                          ("t_hit", "primitive_ids" if faces else "primitive_normals"))
+        if faces:
+            per_ray = per_ray.astype(np.intp)
         first_face = len(self.static_face_normals)
         start = 0
         for (k, rows, c, s), batch in zip(owners, batches):

@@ -69,3 +69,44 @@ def test_a_rig_hands_on_slices_and_sweeps_by_sensor_name():
     assert {n for n, _ in slices} == {n for n, _ in sweeps} == {"roof"}
     assert len(sweeps) >= 2 and max(len(c) for _, c in slices) == 4 * 384
     assert sum(len(c) for _, c in slices) >= count * 384 - 4 * 384  # all but a slice still filling
+
+
+class _SlowSim:
+    """A VelodyneSim that takes twice as long to ray-cast as the packets it casts last."""
+
+    def __init__(self, sim: VelodyneSim) -> None:
+        self._sim = sim
+        self.config, self.epoch_ns = sim.config, sim.epoch_ns
+        self.times = {}  # payload -> the master time it is due on the wire
+
+    def packet_indices_between(self, start_ns, end_ns):
+        return self._sim.packet_indices_between(start_ns, end_ns)
+
+    def packets_between(self, start_ns, end_ns):
+        time.sleep(2 * (end_ns - start_ns) / 1e9)
+        chunk = self._sim.packets_between(start_ns, end_ns)
+        self.times.update((payload, send_ns) for send_ns, payload in chunk)
+        return chunk
+
+
+def test_a_sender_too_slow_for_real_time_skips_packets_instead_of_sending_them_late():
+    import socket
+
+    config = lidar_config(LidarModel.VLP16)
+    epoch_ns = time.time_ns()
+    sim = _SlowSim(VelodyneSim(config, BoxStage(epoch_ns), epoch_ns, seed=1))
+    lateness = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(0.05)
+        with VelodyneSender(sim, "127.0.0.1", rx.getsockname()[1], max_lag_ns=25_000_000) as sender:
+            stop = time.monotonic() + 1.5
+            while time.monotonic() < stop:
+                try:
+                    payload = rx.recv(2048)
+                except socket.timeout:
+                    continue
+                lateness.append(time.time_ns() - sim.times[payload])
+    assert sender.skipped > 0 and 0 < len(lateness) <= sender.sent
+    # What went out went out on time (25 ms allowed, plus a scheduler's wake-up on a busy box).
+    assert max(lateness) < 25_000_000 + 15_000_000, max(lateness)
