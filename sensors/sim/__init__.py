@@ -7,7 +7,9 @@ any instant, exact ray casting against the moving set, rendered camera images).
 Modules: ``scene`` (Open3D ray-casting scenes, exact casting against moving actors), ``actors``
 (humanoid proxies walking loops), ``dressing`` (seeded set dressing), ``layout`` (floor-plan
 clearances), ``rig`` (dolly/crane/head kinematics), ``shot_plan`` (keyframe interpolation),
-``lighting`` (key/fill/ambient), ``pixel_grid`` and ``render`` (the camera image), ``stage``;
+``shots`` (named plans, one camera movement at a time) and ``framing`` (plans that hold a shot
+size on a walking actor), ``lighting`` (key/fill/ambient), ``pixel_grid`` and ``render`` (the
+camera image), ``stage``;
 ``run`` (:class:`~sensors.sim.run.SimulatedStage`: the whole stage in real time) and ``processes``
 (each simulated device in a process of its own, all or nothing).
 Importing this package (or :mod:`sensors.sim.stage`) is light: Open3D loads when a stage is built.
