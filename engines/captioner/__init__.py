@@ -1,8 +1,9 @@
 """Onset's captioner: labels fused frames from what a real rig measures.
 
 The auto-labeler's parts so far: ``lens`` (focal length, its 35 mm equivalent, zoom over a window),
-``movement`` (camera movement class over a window of rig poses) and ``shot_size`` (the shot
-size from where the frame's lower edge cuts the subject). Each module's docstring
+``movement`` (camera movement class over a window of rig poses), ``subject`` (the framed person
+from the LiDAR depth), ``shot_size`` (the shot size from where the frame's lower edge cuts the
+subject) and ``labeler`` (:class:`AutoLabeler`: all of them for each fused frame). Each module's docstring
 states its maths, units and thresholds; see docs/architecture.md, Engines, for where the
 captioner runs.
 """
@@ -24,6 +25,8 @@ from engines.captioner.lens import (
     window_problem,
     zoom_over_window,
 )
+from engines.captioner.labeler import STANDING_HEIGHT_M, AutoLabeler, FrameLabels
+from engines.captioner.subject import Subject, find_subject
 from engines.captioner.shot_size import (
     CUT_BOUNDS,
     WIDE_BELOW_FRAME_FRACTION,
@@ -54,6 +57,11 @@ from engines.captioner.movement import (
 )
 
 __all__ = [
+    "STANDING_HEIGHT_M",
+    "AutoLabeler",
+    "FrameLabels",
+    "Subject",
+    "find_subject",
     "CUT_BOUNDS",
     "WIDE_BELOW_FRAME_FRACTION",
     "FrameCut",
