@@ -28,7 +28,7 @@ import numpy as np
 
 from config import load_profile
 from engines.captioner.movement import DEFAULT_WINDOW_S
-from sensors.sim.framing import SIZES, framing_plan
+from sensors.sim.framing import SIZES, framing_plan, framing_take
 from sensors.sim.shots import DEFAULT_SPEEDS, MOVEMENTS, movement_plan, steady_span_s
 from tests.harness.captions import labelled_replay, truth_shot
 
@@ -67,17 +67,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("|---|---:|---:|---|---:|---:|")
     for size in SIZES:
         for actor in range(base.stage.actor_count):
-            try:
-                plan = framing_plan(size, base.stage, actor, duration_s=DURATION_S, start_s=WARMUP_S,
-                                    camera=base.camera)
-            except ValueError as err:
-                print(f"| {size} on actor {actor} | - | - | cannot be framed: {err} | - | - |")
-                continue
-            stage, frames = labelled_replay(base, plan, DURATION_S, WARMUP_S)
+            try:  # the dolly following the actor where the lens reaches, else parked
+                take_stage, plan = framing_take(size, base.stage, actor, duration_s=DURATION_S, start_s=WARMUP_S,
+                                                camera=base.camera)
+            except ValueError:
+                take_stage = None
+                try:
+                    plan = framing_plan(size, base.stage, actor, duration_s=DURATION_S, start_s=WARMUP_S,
+                                        camera=base.camera)
+                except ValueError as err:
+                    print(f"| {size} on actor {actor} | - | - | cannot be framed: {err} | - | - |")
+                    continue
+            start_s = plan[0].t_s
+            stage, frames = labelled_replay(base, plan, DURATION_S + start_s - WARMUP_S, WARMUP_S,
+                                            stage_config=take_stage)
             confusion: collections.Counter = collections.Counter()
             errors = []
             for f in frames:
-                if not WARMUP_S + EDGE_S <= f.plan_s <= WARMUP_S + DURATION_S - EDGE_S:
+                if not start_s + EDGE_S <= f.plan_s <= start_s + DURATION_S - EDGE_S:
                     continue
                 truth = truth_shot(stage, base.camera, f.master_ns)
                 confusion[(truth.size.value, f.labels.shot_size.value)] += 1

@@ -67,6 +67,8 @@ import numpy as np
 
 from config.models import CameraConfig, ShotKeyframe, StageConfig
 from sensors.sim.actors import ACTOR_HEIGHT_M, ActorPath, actor_poses, generate_actors
+from sensors.sim.dressing import generate_dressing
+from sensors.sim.layout import capsules_clear, inside_room, track_corridor
 from sensors.sim.shots import DEFAULT_DURATION_S, KEY_STEP_S
 from sensors.sim.stage import stage_rngs
 
@@ -83,6 +85,9 @@ __all__ = [
     "reachable_span",
     "framing_plan",
     "framing_series",
+    "TAKE_DISTANCES_M",
+    "TAKE_LENS_MM",
+    "framing_take",
 ]
 
 #: Every shot size :func:`framing_plan` can hold, tightest first (the captioner's, but ``none``).
@@ -161,6 +166,9 @@ class _Setup:
     crane_lift_deg: float
     lens_xyz_m: np.ndarray
     camera: CameraConfig
+    #: None: the dolly stays parked at ``dolly_m``; else (track origin xy, unit direction, crane
+    #: reach along the track, track length): the dolly follows the actor, keeping the lens abeam.
+    follow: Optional[Tuple[np.ndarray, np.ndarray, float, float]] = None
 
 
 def _setup(size: str, stage: StageConfig, actor: int, camera: Optional[CameraConfig]) -> _Setup:
@@ -227,7 +235,13 @@ def _channels(setup: _Setup, times_s: np.ndarray) -> Dict[str, np.ndarray]:
             f"({framing.anchor_row * height - 0.5:.1f} px) and its lower edge ({height - 0.5} px) for {setup.size}"
         )
     pos, _ = actor_poses(setup.path, times_s)
-    offset = pos[:, :2] - setup.lens_xyz_m[:2]
+    dolly = np.full(times_s.shape, setup.dolly_m)
+    lens_xy = np.broadcast_to(setup.lens_xyz_m[:2], pos[:, :2].shape)
+    if setup.follow is not None:
+        origin, along, reach, length = setup.follow
+        dolly = np.clip((pos[:, :2] - origin) @ along - reach, 0.0, length)
+        lens_xy = origin + (dolly + reach)[:, None] * along
+    offset = pos[:, :2] - lens_xy
     distance = np.hypot(offset[:, 0], offset[:, 1])
     safe = np.maximum(distance, 1e-9)
     pan = np.degrees(np.unwrap(np.arctan2(offset[:, 1], offset[:, 0])))
@@ -238,7 +252,7 @@ def _channels(setup: _Setup, times_s: np.ndarray) -> Dict[str, np.ndarray]:
     tilt = np.degrees(e_low + np.arctan(k_low / f_px))
     n = times_s.shape
     return {
-        "dolly_m": np.full(n, setup.dolly_m),
+        "dolly_m": dolly,
         "crane_lift_deg": np.full(n, setup.crane_lift_deg),
         "pan_deg": pan,
         "tilt_deg": tilt,
@@ -386,3 +400,151 @@ def framing_series(
         for size in SIZES
         for actor in range(stage.actor_count)
     }
+
+
+#: :func:`framing_take`: the lens-to-actor distance (m, horizontal) a camera operator would choose
+#: for each size on a cine zoom; None (WS): the track is left where it is, as :func:`framing_plan`.
+TAKE_DISTANCES_M: Mapping[str, Optional[float]] = MappingProxyType(
+    {"ECU": 1.2, "CU": 1.8, "MCU": 2.5, "MS": 3.0, "MLS": 4.0, "FS": 5.0, "WS": None}
+)
+#: The zoom a take must stay within, mm (the sim stage's FreeD lens, ``config/profiles/sim-stage.yaml``).
+TAKE_LENS_MM = (15.0, 300.0)
+# Gaps the stage's own generators keep between the track corridor and an actor loop / a piece (m).
+_ACTOR_GAP_M, _DRESSING_GAP_M = 0.3, 0.2
+_FURTHER_M, _STEP_M = 5.0, 0.25  # how much farther than asked a track is tried, and in what steps
+_SHIFTS_M = (0.0, -1.0, 1.0, -2.0, 2.0)  # lens abeam the straight's middle off the dolly's mid-travel
+
+
+def _layout(stage: StageConfig) -> tuple:
+    """The actors and dressing ``Stage(stage)`` generates from its seed."""
+    rng_actors, rng_dressing = stage_rngs(stage.seed)
+    actors = generate_actors(stage, rng_actors)
+    return actors, generate_dressing(stage, rng_dressing, keep_clear=[a.path.footprint() for a in actors])
+
+
+def _straight_window(path: ActorPath, duration_s: float, after_s: float) -> Tuple[float, np.ndarray, np.ndarray]:
+    """The first start time >= ``after_s`` (to 0.05 s) whose window is centred on a straight walk
+    (the most of it on one heading), the actor's position there and its walking direction."""
+    period = path.length_m / max(path.speed_mps, 1e-9)
+    starts = after_s + np.arange(0.0, period, 0.05)
+    offsets = np.linspace(0.0, duration_s, 41)
+    pos, heading = actor_poses(path, (starts[:, None] + offsets[None, :]).ravel())
+    heading = heading.reshape(len(starts), -1)
+    mid = heading[:, 20:21]
+    share = np.mean(np.abs(np.angle(np.exp(1j * (heading - mid)))) < 1e-6, axis=1)
+    i = int(np.argmax(share >= share.max() - 1e-9))
+    centre_pos, centre_heading = actor_poses(path, np.array([starts[i] + 0.5 * duration_s]))
+    h = float(centre_heading[0])
+    return float(starts[i]), centre_pos[0, :2], np.array([math.cos(h), math.sin(h)])
+
+
+def _clear(candidate: StageConfig, layout: tuple) -> bool:
+    """The candidate's track corridor in the room and clear of every actor loop and piece."""
+    corridor = track_corridor(candidate)
+    actors, dressing = layout
+    return (
+        inside_room(corridor, candidate.width_m, candidate.depth_m)
+        and all(capsules_clear(corridor, a.path.footprint(), gap_m=_ACTOR_GAP_M) for a in actors)
+        and all(capsules_clear(corridor, p.footprint(), gap_m=_DRESSING_GAP_M) for p in dressing)
+    )
+
+
+def _tracks(stage: StageConfig, path: ActorPath, at_xy: np.ndarray, walk: np.ndarray, distance_m: float):
+    """Candidate stages, nearest ``distance_m`` first: the track parallel to the walk through
+    ``at_xy`` (direction ``walk``), on the side away from the loop's centre, either way along."""
+    normal = np.array([-walk[1], walk[0]])
+    if float((np.asarray(path.centre_xy) - at_xy) @ normal) > 0.0:
+        normal = -normal
+    reach = float(stage.crane_arm_m)  # the lens is held at eye height: near the arm's full reach
+    for d in np.arange(distance_m, distance_m + _FURTHER_M + 1e-9, _STEP_M):
+        for shift in _SHIFTS_M:
+            for along in (walk, -walk):
+                origin = at_xy + d * normal - (0.5 * stage.track_length_m + reach + shift) * along
+                yield stage.model_copy(
+                    update={
+                        "track_origin_m": (float(origin[0]), float(origin[1]), float(stage.track_origin_m[2])),
+                        "track_heading_deg": math.degrees(math.atan2(along[1], along[0])),
+                    }
+                )
+
+
+def _following(setup: _Setup, stage: StageConfig) -> _Setup:
+    heading = math.radians(stage.track_heading_deg)
+    along = np.array([math.cos(heading), math.sin(heading)])
+    reach = float(stage.crane_arm_m) * math.cos(math.radians(setup.crane_lift_deg))
+    origin = np.asarray(stage.track_origin_m[:2], dtype=float)
+    return _Setup(**{**setup.__dict__, "follow": (origin, along, reach, float(stage.track_length_m))})
+
+
+def _take_keys(setup: _Setup, times: np.ndarray) -> Tuple[Optional[List[ShotKeyframe]], Optional[str]]:
+    """The keys of a setup, or None and why they cannot be played (ShotKeyframe's or the zoom's limits)."""
+    ch = _channels(setup, times)
+    _, problem = _problems(setup, times, ch)
+    if problem is None:
+        f = ch["focal_length_mm"]
+        lo, hi = TAKE_LENS_MM
+        if f.min() < lo or f.max() > hi:
+            problem = f"needs focal lengths {f.min():.4g}-{f.max():.4g} mm, the zoom is {lo:g}-{hi:g} mm"
+    if problem is not None:
+        return None, problem
+    names = ("dolly_m", "crane_lift_deg", "pan_deg", "tilt_deg", "focal_length_mm", "focus_distance_m")
+    return [ShotKeyframe(t_s=float(t), **{k: float(ch[k][i]) for k in names}) for i, t in enumerate(times)], None
+
+
+def framing_take(
+    size: str,
+    stage: StageConfig,
+    actor: int,
+    *,
+    duration_s: float = DEFAULT_DURATION_S,
+    start_s: float = 0.0,
+    camera: Optional[CameraConfig] = None,
+    distance_m: Optional[float] = None,
+) -> Tuple[StageConfig, List[ShotKeyframe]]:
+    """A take of ``stage``'s actor number ``actor`` held at ``size`` for ``duration_s`` (s) with the
+    dolly track laid for the shot: ``(stage with the track moved, keyframes)``, to be played with
+    ``loop=False``.
+
+    The take's window is the first one starting at or after ``start_s`` (to 0.05 s) that is centred
+    on one of the actor's straight walks. The track (its length unchanged) is laid parallel to that
+    walk, ``distance_m`` (None: :data:`TAKE_DISTANCES_M`) from it on the side away from its loop,
+    the lens abeam the actor at the window's middle, and the dolly follows the actor along it. A
+    track is only laid where its corridor is inside the room, clear of every actor loop (0.3 m) and
+    piece of dressing (0.2 m), **and** the stage's seed still generates the same actors and dressing
+    (both are laid out clear of the track: on most placements near an actor they change); the
+    nearest such placement from ``distance_m`` out to 5 m farther is taken, and failing that the
+    track stays where it is with the dolly following the actor. WS keeps the track where it is and
+    :func:`framing_plan`'s parked rig. The focal lengths must stay within :data:`TAKE_LENS_MM`.
+
+    Raises ``ValueError`` for an unknown size or actor or a bad window, and when no placement
+    (the stage's own track included) holds the size within the zoom and ``ShotKeyframe``'s limits.
+    """
+    setup = _setup(size, stage, actor, camera)
+    duration, after = float(duration_s), float(start_s)
+    _check_window(duration, after)
+    start, at_xy, walk = _straight_window(setup.path, duration, after)
+    n = max(1, math.ceil(duration / KEY_STEP_S - 1e-9))
+    times = start + np.linspace(0.0, duration, n + 1)
+    target = TAKE_DISTANCES_M[size] if distance_m is None else float(distance_m)
+    if target is None:
+        keys, problem = _take_keys(setup, times)
+        if keys is None:
+            raise ValueError(f"{size} on {setup.actor_name} from {start:.2f} s: {problem}")
+        return stage.model_copy(), keys
+    if not (math.isfinite(target) and target > 0.0):
+        raise ValueError(f"distance_m {distance_m} must be a positive distance (m)")
+    layout = _layout(stage)
+    problem = None
+    for candidate in _tracks(stage, setup.path, at_xy, walk, target):
+        if not _clear(candidate, layout) or _layout(candidate) != layout:
+            continue
+        keys, problem = _take_keys(_following(_setup(size, candidate, actor, camera), candidate), times)
+        if keys is not None:
+            return candidate, keys
+    keys, own = _take_keys(_following(setup, stage), times)
+    if keys is not None:
+        return stage.model_copy(), keys
+    raise ValueError(
+        f"{size} on {setup.actor_name} from {start:.2f} s cannot be held: no track {target:g}-{target + _FURTHER_M:g} m "
+        f"from its walk keeps the stage's layout ({problem or 'none found'}), and on the stage's own track it {own}"
+    )

@@ -51,13 +51,15 @@ class TruthShot:
 
 
 def labelled_replay(base: RigConfig, plan: List[ShotKeyframe], seconds: float, warmup_s: float,
-                    seed: int = 0) -> Tuple[object, List[Labelled]]:
-    """Play ``plan`` (not looped) on ``base``'s stage for ``warmup_s + seconds`` and label every
-    fused frame; returns ``(the Stage, labelled frames in order)``."""
+                    seed: int = 0, stage_config=None) -> Tuple[object, List[Labelled]]:
+    """Play ``plan`` (not looped) on ``base``'s stage (or ``stage_config``, e.g. with the track laid
+    for the shot) for ``warmup_s + seconds`` and label every fused frame; returns
+    ``(the Stage, labelled frames in order)``."""
     from tests.harness.window import replay_window, shot_run
     from sensors.sim.stage import Stage
 
-    rig = base.model_copy(update={"stage": base.stage.model_copy(update={"shot": plan, "loop": False})})
+    config = base.stage if stage_config is None else stage_config
+    rig = base.model_copy(update={"stage": config.model_copy(update={"shot": plan, "loop": False})})
     stage = Stage(rig.stage, EPOCH_NS)
     run = shot_run(rig, stage, seconds, warmup_s, seed=seed)
     result = replay_window(run, SyncConfig.model_validate(rig.sync.model_dump()))
