@@ -414,7 +414,9 @@ class ClockModel:
         if self._by_block:
             if self._cusum.upper == 0.0 and self._cusum.lower == 0.0:
                 self._test_line = (self._s_ref, self._y_ref, self._a, self._b)
-            scaled = float(self._test_residual(x, y)) / math.sqrt(self._lever(x))
+            s_ref, y_ref, a, b = self._test_line
+            tx, ty = x + (self._s_ref - s_ref), y + (self._y_ref - y_ref)  # exact ints, then small floats
+            scaled = (ty - (a + b * tx)) / math.sqrt(self._lever(x))
             return self._blocks.add(sensor_ns, scaled, max(self._sigma or 0.0, self._floor))
         scaled = residual / math.sqrt(self._lever(x))
         if self._scores is not None:

@@ -114,5 +114,5 @@ class AutoLabeler:
         # within a beam's gap below the frame's upper edge at the subject.
         if not subject.top_in_frame or probe.upper_z_m - height < 0.1:
             height, assumed = max(height, STANDING_HEIGHT_M), True
-        cut = frame_cut(frame.K, T_stage_optical, size_px, subject.position_xy_m, height)
-        return shot_size_of(cut), cut, assumed
+            probe = frame_cut(frame.K, T_stage_optical, size_px, subject.position_xy_m, height)
+        return shot_size_of(probe), probe, assumed

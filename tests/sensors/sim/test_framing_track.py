@@ -3,6 +3,7 @@ read back from the stage's truth, the zoom within 15-300 mm and the stage's layo
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from config import load_profile
@@ -39,6 +40,21 @@ def test_each_size_is_held_within_the_zoom_on_a_stage_with_the_same_layout(profi
     assert [a.path for a in after.actors] == [a.path for a in before.actors]
     assert after.dressing == before.dressing
     _assert_framed(size, _truth(stage, profile.camera, actor, keys), profile.camera)
+    if size != "WS":  # the dolly follows the actor: the lens abeam it, unless at a track's end
+        _assert_abeam(stage, actor, keys)
+
+
+def _assert_abeam(stage, actor: int, keys) -> None:
+    played = Stage(stage.model_copy(update={"shot": keys, "loop": False}), EPOCH_NS)
+    heading = np.radians(stage.track_heading_deg)
+    along = np.array([np.cos(heading), np.sin(heading)])
+    for k in keys[2:-2:4]:
+        if not 0.05 < k.dolly_m < stage.track_length_m - 0.05:
+            continue  # held at a track's end
+        t_ns = EPOCH_NS + int(k.t_s * 1e9)
+        lens_xy = played.rig_pose(t_ns).position_m[:2]
+        actor_xy = played.actor_matrices(t_ns)[actor][:2, 3]
+        assert abs(float((actor_xy - lens_xy) @ along)) < 0.02, k.t_s
 
 
 def test_bad_requests_raise(profile) -> None:
