@@ -13,6 +13,7 @@ from typing import List, Literal, Optional, Tuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.engines import EnginesConfig
 from config.recorder import RecorderConfig
 from config.ros import RosConfig
 from config.sync import SyncConfig
@@ -339,6 +340,7 @@ class RigConfig(_Model):
     recorder: RecorderConfig = Field(default_factory=RecorderConfig, description="where and how takes are recorded")
     stream: "StreamConfig" = Field(default_factory=lambda: StreamConfig())
     control: "ControlConfig" = Field(default_factory=lambda: ControlConfig())
+    engines: EnginesConfig = Field(default_factory=EnginesConfig, description="the engine workers on the fused frames")
 
     def ros_config(self) -> RosConfig:
         """The ROS 2 settings: the profile's ``ros`` section, or defaults from the sensors' topics."""
