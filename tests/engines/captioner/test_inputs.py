@@ -69,3 +69,8 @@ def test_class_indices_follow_the_vocabularies_and_refuse_strangers():
         shot_size_index("XCU")
     with pytest.raises(InputError, match="expected one of"):
         movement_index("whip_pan")
+
+
+def test_a_4k_frame_downscales_without_overflow():
+    rgb = np.full((2160, 3840, 3), 255, np.uint8)   # blocks of 30x30 white pixels
+    assert frame_planes(rgb, None)[:3].min() == pytest.approx(1.0)
