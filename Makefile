@@ -59,7 +59,6 @@ $(STAMP)/venv310: $(STAMP)/apt pyproject.toml
 	@mkdir -p $(STAMP)
 	test -x $(VENV310)/bin/python || $(PY310) -m venv $(VENV310)
 	$(VENV310)/bin/pip install -q --upgrade pip
-	$(VENV310)/bin/pip install -q torch==$(TORCH_VERSION)
 	$(VENV310)/bin/pip install -q "PyGObject<3.50"
 	$(VENV310)/bin/pip install -q -e ".[test]"
 	@touch $@
