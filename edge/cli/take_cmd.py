@@ -1,15 +1,22 @@
-"""``onset take``: start and stop takes on the running node through its control API."""
+"""``onset take``: start and stop takes on the running node through its control API.
+
+``onset take start --plan-json`` names the capture plan a take is shot for (``docs/plans.md``):
+a JSON object, inline or ``@path`` to a file, checked here before it is sent and kept in the
+take's ``take.json`` ``plan``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from typing import Any, Dict
+from pathlib import Path
+from typing import Any, Dict, Optional
 
 from edge.recorder.control import CONTROL_TOKEN_ENV, CONTROL_URL_ENV, DEFAULT_CONTROL_URL, ControlClient
 from edge.recorder.errors import ControlError
-from edge.recorder.take import validate_slate
+from edge.recorder.take import PLAN_KEYS, validate_plan, validate_slate
 
 __all__ = ["register"]
 
@@ -41,19 +48,41 @@ def _describe(info: Dict[str, Any]) -> str:
     return f"{slate} ({info.get('name')}{tc})"
 
 
+def _plan_argument(text: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The ``--plan-json`` object: inline JSON, or ``@path`` to a file of it; ValueError says what is wrong."""
+    if text is None:
+        return None
+    source = "--plan-json"
+    if text.startswith("@"):
+        path = Path(text[1:]).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"--plan-json: cannot read {path}: {err}") from err
+        source = str(path)
+    try:
+        plan = json.loads(text)
+    except ValueError as err:
+        raise ValueError(f"{source} is not JSON: {err}") from err
+    return validate_plan(plan)
+
+
 def _start(args: argparse.Namespace) -> int:
     try:
         slate = validate_slate(args.scene, args.shot, args.take)
+        plan = _plan_argument(args.plan_json)
     except ValueError as err:
         print(f"onset take start: {err}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        info = _client(args).start(slate.scene, slate.shot, slate.take, tc_in=args.tc_in)
+        info = _client(args).start(slate.scene, slate.shot, slate.take, tc_in=args.tc_in, plan=plan)
     except ControlError as err:
         print(f"onset take start: {err}", file=sys.stderr)
         return EXIT_FAILURE
     print(f"recording {_describe(info)}")
     print(f"  into {info.get('path')}")
+    if info.get("plan"):
+        print(f"  plan {info['plan'].get('name')} take {info['plan'].get('index')}: {info['plan'].get('instruction')}")
     return 0
 
 
@@ -117,13 +146,17 @@ def register(groups: argparse._SubParsersAction) -> None:
                      "take.json, in <takes_dir>/<scene>_<shot>_<take>_<UTC start>/."),
         epilog=("examples:\n"
                 "  onset take start --scene 12 --shot 3 --take 4\n"
-                "  onset take start --scene 12A --shot 1 --take 2 --control http://127.0.0.1:8765 --token $T"),
+                "  onset take start --scene 12A --shot 1 --take 2 --control http://127.0.0.1:8765 --token $T\n"
+                "  onset take start --scene focal-sweep --shot 3 --take 1 --plan-json @plan.json"),
     )
     start.add_argument("--scene", required=True, help="scene label from the slate, e.g. 12 or 12A")
     start.add_argument("--shot", required=True, help="shot label from the slate, e.g. 3")
     start.add_argument("--take", required=True, type=int, help="take number, 1 or more")
     start.add_argument("--tc-in", default=None, metavar="HH:MM:SS:FF",
                        help="timecode at start (default: the node's timecode now)")
+    start.add_argument("--plan-json", default=None, metavar="JSON|@FILE",
+                       help=f"the capture plan the take is shot for, kept in take.json: a JSON object with "
+                            f"{', '.join(PLAN_KEYS)} (see docs/plans.md), or @ and a file holding one")
     _add_control_arguments(start)
     start.set_defaults(run=_start)
 

@@ -17,7 +17,7 @@ last sample of the take were handed on gives what it decoded in between; ``take.
 from __future__ import annotations
 
 import threading
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from edge.node.bag_tf import TF_MSGTYPE, tf_message
 
@@ -99,10 +99,12 @@ class NodeTakes:
     def recording(self) -> bool:
         return self.recorder.recording
 
-    def start(self, scene: str, shot: str, take: int, tc_in: Optional[Any] = None):
+    def start(self, scene: str, shot: str, take: int, tc_in: Optional[Any] = None,
+              plan: Optional[Dict[str, Any]] = None):
+        """Start a take on the recorder (``plan``: the capture plan it is shot for, into ``take.json``)."""
         with self._lock:
             with self.gate:
-                info = self.recorder.start(scene, shot, take, tc_in=tc_in)
+                info = self.recorder.start(scene, shot, take, tc_in=tc_in, plan=plan)
                 self.tally = SensorTally()
                 self._write_static_transforms()
                 if self._ros is not None:

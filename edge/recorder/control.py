@@ -2,11 +2,15 @@
 
 Endpoints (every one needs ``Authorization: Bearer <token>``, else 401)::
 
-    GET  /take/status                                  -> recorder status
-    POST /take/start  {"scene", "shot", "take", "tc_in"?} -> the take that started
-    POST /take/stop   {"tc_out"?}                      -> the take that stopped
+    GET  /take/status                                           -> recorder status
+    POST /take/start  {"scene", "shot", "take", "tc_in"?, "plan"?} -> the take that started
+    POST /take/stop   {"tc_out"?}                               -> the take that stopped
 
-Errors answer ``{"error": "..."}`` with 400 (bad slate or body), 409 (already recording / not
+``plan``: the capture plan the take is shot for, kept in its ``take.json`` (an object with
+``name``, ``index``, ``parameter``, ``value``, ``unit``, ``fixed``, ``seed`` and ``instruction``:
+:func:`edge.recorder.take.validate_plan`); a start without it records ``"plan": null``.
+
+Errors answer ``{"error": "..."}`` with 400 (bad slate, plan or body), 409 (already recording / not
 recording), 507 (below the free-space floor), 404/405 (unknown path or method). The server binds
 loopback addresses only: the preview and the CLI run on the edge box itself.
 """
@@ -134,7 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send(400, {"error": f"missing {', '.join(missing)} (send scene, shot and take)"})
                     return
                 tc_in = body.get("tc_in") or (timecode_now() if timecode_now else None)
-                info = recorder.start(body["scene"], body["shot"], body["take"], tc_in=tc_in)
+                info = recorder.start(body["scene"], body["shot"], body["take"], tc_in=tc_in, plan=body.get("plan"))
             else:
                 tc_out = body.get("tc_out") or (timecode_now() if timecode_now else None)
                 info = recorder.stop(tc_out=tc_out)
@@ -255,10 +259,14 @@ class ControlClient:
     def status(self) -> Dict[str, Any]:
         return self._request("GET", "/take/status")
 
-    def start(self, scene: str, shot: str, take: int, tc_in: Optional[str] = None) -> Dict[str, Any]:
+    def start(self, scene: str, shot: str, take: int, tc_in: Optional[str] = None,
+              plan: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """Start a take; ``plan``: the capture plan it is shot for (kept in its ``take.json``)."""
         body: Dict[str, Any] = {"scene": scene, "shot": shot, "take": take}
         if tc_in:
             body["tc_in"] = tc_in
+        if plan is not None:
+            body["plan"] = plan
         return self._request("POST", "/take/start", body)
 
     def stop(self, tc_out: Optional[str] = None) -> Dict[str, Any]:

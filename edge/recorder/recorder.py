@@ -3,7 +3,7 @@
 ::
 
     recorder = TakeRecorder(RecorderConfig(takes_dir=Path("/takes")), rig)
-    recorder.start("12", "3", 4, tc_in=timecode_now)
+    recorder.start("12", "3", 4, tc_in=timecode_now)    # plan={...}: the capture plan it is shot for
     recorder.write("/onset/camera/image_raw", "sensor_msgs/msg/Image", cdr_bytes, log_time_ns)
     recorder.write_message("/tf", "tf2_msgs/msg/TFMessage", tf_message)   # rosbags message object
     info = recorder.stop(tc_out=timecode_now)
@@ -15,6 +15,7 @@ queue, a failed take or an unknown type is a counted drop. See :mod:`edge.record
 from __future__ import annotations
 
 import atexit
+import copy
 import threading
 import time
 import weakref
@@ -25,7 +26,7 @@ from typing import Any, Callable, Dict, Optional
 from config.recorder import QosPreset, RecorderConfig
 from edge.recorder.errors import RecorderStateError
 from edge.recorder.session import DROP_REASONS, TakeSession, free_bytes
-from edge.recorder.take import TakeStatus, validate_slate
+from edge.recorder.take import TakeStatus, validate_plan, validate_slate
 from edge.recorder.typestore import MessageTypes
 
 __all__ = ["TakeRecorder", "TakeInfo", "RecorderStatus"]
@@ -34,7 +35,8 @@ __all__ = ["TakeRecorder", "TakeInfo", "RecorderStatus"]
 @dataclass(frozen=True)
 class TakeInfo:
     """A take as the recorder sees it. Times are master-clock ns; ``message_count`` counts messages
-    handed to the bag (``flushed_messages`` of them are in complete chunks on disk)."""
+    handed to the bag (``flushed_messages`` of them are in complete chunks on disk); ``plan``: the
+    capture plan it is shot for (``take.json`` ``plan``), or None."""
 
     name: str
     path: Path
@@ -54,6 +56,7 @@ class TakeInfo:
     dropped: Dict[str, int] = field(default_factory=dict)
     error: Optional[str] = None
     notes: tuple = ()
+    plan: Optional[Dict[str, Any]] = None
 
     @property
     def duration_s(self) -> Optional[float]:
@@ -121,6 +124,7 @@ def _info(session: TakeSession) -> TakeInfo:
         dropped=dict(session.dropped),
         error=session.error,
         notes=tuple(session.notes),
+        plan=copy.deepcopy(session.plan),  # the caller's copy: take.json keeps the session's
     )
 
 
@@ -167,14 +171,18 @@ class TakeRecorder:
         session = self._session
         return session is not None and session.state is TakeStatus.RECORDING
 
-    def start(self, scene: str, shot: str, take: int, tc_in: Any = None) -> TakeInfo:
+    def start(self, scene: str, shot: str, take: int, tc_in: Any = None,
+              plan: Optional[Dict[str, Any]] = None) -> TakeInfo:
         """Open a new take and start recording. ``tc_in``: the timecode at start (a ``Timecode`` or text).
+        ``plan``: the capture plan the take is shot for, written into ``take.json`` ``plan``
+        (:func:`~edge.recorder.take.validate_plan` says what it must hold).
 
-        Raises :class:`SlateError` for a bad slate, :class:`RecorderStateError` while a take is
-        recording, :class:`DiskSpaceError` below the free-space floor. A take that failed (full disk)
-        is finalized first.
+        Raises :class:`SlateError` for a bad slate or plan, :class:`RecorderStateError` while a take
+        is recording, :class:`DiskSpaceError` below the free-space floor. A take that failed (full
+        disk) is finalized first.
         """
         slate = validate_slate(scene, shot, take)
+        checked_plan = validate_plan(plan)
         with self._lock:
             current = self._session
             if current is not None and current.state is TakeStatus.RECORDING:
@@ -184,7 +192,8 @@ class TakeRecorder:
             if current is not None:
                 self._finish(current, None)
             session = TakeSession(self.config, self.rig, self._types, slate,
-                                  None if tc_in is None else str(tc_in), self._clock_ns(), self._qos_of)
+                                  None if tc_in is None else str(tc_in), self._clock_ns(), self._qos_of,
+                                  plan=checked_plan)
             session.open()
             self._session = session
             return _info(session)

@@ -71,9 +71,12 @@ class TakeSession:
     """The take that is recording (or failed and not yet stopped). Built and owned by ``TakeRecorder``."""
 
     def __init__(self, config: RecorderConfig, rig: Any, types: MessageTypes, slate: Slate,
-                 tc_in: Optional[str], start_ns: int, qos_of: Callable[[str], QosPreset]) -> None:
+                 tc_in: Optional[str], start_ns: int, qos_of: Callable[[str], QosPreset],
+                 plan: Optional[Dict[str, Any]] = None) -> None:
         self.config = config
         self.slate = slate
+        #: The capture plan the take was shot for (checked by ``validate_plan``), or None.
+        self.plan = plan
         self.start_ns = start_ns
         self._types = types
         self._qos_of = qos_of
@@ -193,6 +196,7 @@ class TakeSession:
             "name": self.name,
             "status": TakeStatus.RECORDING.value,
             "slate": {"scene": self.slate.scene, "shot": self.slate.shot, "take": self.slate.take},
+            "plan": self.plan,
             "timecode": {"rate": rig.timecode.rate if rig is not None else None, "in": self.tc_in, "out": None},
             "master_time": {"start_ns": self.start_ns, "start_utc": utc_iso(self.start_ns),
                             "stop_ns": None, "stop_utc": None},

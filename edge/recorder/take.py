@@ -5,6 +5,11 @@ folder ``bag/`` and ``take.json``. Names sort by slate, then by start time; scen
 contain ``_``, so a name splits back into its slate. ``take.json`` is replaced atomically (temp
 file, fsync, rename) at start, at stop, on failure and after recovery, so a reader always sees a
 whole document.
+
+A take shot for a capture plan (``edge/plans/``, ``docs/plans.md``) carries the plan in
+``take.json`` ``plan``: an object with at least :data:`PLAN_KEYS` (``name``, ``index``,
+``parameter``, ``value``, ``unit``, ``fixed``, ``seed``, ``instruction``; more keys are kept as
+given), checked once by :func:`validate_plan`. A take without one has ``"plan": null``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import enum
 import fcntl
 import importlib.util
 import json
+import math
 import os
 import platform
 import re
@@ -43,6 +49,9 @@ __all__ = [
     "read_take_json",
     "live_recorder_pid",
     "parse_take_name",
+    "PLAN_KEYS",
+    "MAX_PLAN_BYTES",
+    "validate_plan",
 ]
 
 TAKE_FORMAT = "onset-take"
@@ -54,6 +63,10 @@ RESERVE_FILE = ".reserve"
 _SLATE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$")
 _MAX_TAKE = 9999
 _NS_PER_S = 1_000_000_000
+#: Keys every take plan object has (``take.json`` ``plan``); see :func:`validate_plan`.
+PLAN_KEYS = ("name", "index", "parameter", "value", "unit", "fixed", "seed", "instruction")
+#: Largest plan object a take carries, bytes of JSON.
+MAX_PLAN_BYTES = 16 * 1024
 _SOFTWARE = (("onset", "onset-edge"), ("rclpy", "rclpy"), ("rosbags", "rosbags"), ("mcap", "mcap"),
              ("mcap_ros2", "mcap-ros2-support"), ("numpy", "numpy"), ("pydantic", "pydantic"))
 
@@ -105,6 +118,52 @@ def validate_slate(scene: object, shot: object, take: object) -> Slate:
     if not 1 <= take <= _MAX_TAKE:
         raise SlateError(f"take must be between 1 and {_MAX_TAKE}, got {take}")
     return Slate(scene_text, shot_text, int(take))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _plan_problems(plan: Dict[str, Any]) -> List[str]:
+    """What is wrong with each of the plan's :data:`PLAN_KEYS` (empty when nothing is)."""
+    problems = []
+    for key, ok, expected in (
+        ("name", lambda v: isinstance(v, str) and v.strip() != "", "a plan name such as 'focal-sweep'"),
+        ("index", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
+        ("parameter", lambda v: isinstance(v, str) and v.strip() != "", "the parameter varied, e.g. 'focal_length_mm'"),
+        ("value", lambda v: isinstance(v, str) or _is_number(v), "a finite number or a name"),
+        ("unit", lambda v: v is None or isinstance(v, str), "a unit such as 'mm', or null"),
+        ("fixed", lambda v: isinstance(v, dict), "an object of the settings held fixed"),
+        ("seed", lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)), "a whole number, or null"),
+        ("instruction", lambda v: isinstance(v, str), "the crew's instruction as text"),
+    ):
+        if not ok(plan[key]):
+            problems.append(f"{key} must be {expected}, got {plan[key]!r}")
+    return problems
+
+
+def validate_plan(plan: object) -> Optional[Dict[str, Any]]:
+    """A take's checked plan object (a copy), or None for none; :class:`SlateError` says what is wrong.
+
+    It must be a JSON object with every key of :data:`PLAN_KEYS` (extra keys are kept), no NaN or
+    infinity, and at most :data:`MAX_PLAN_BYTES` of JSON."""
+    if plan is None:
+        return None
+    if not isinstance(plan, dict):
+        raise SlateError(f"the take's plan must be a JSON object with {', '.join(PLAN_KEYS)}, got {type(plan).__name__}")
+    missing = [key for key in PLAN_KEYS if key not in plan]
+    if missing:
+        raise SlateError(f"the take's plan lacks {', '.join(missing)} (a plan has {', '.join(PLAN_KEYS)})")
+    problems = _plan_problems(plan)
+    if problems:
+        raise SlateError("the take's plan: " + "; ".join(problems))
+    try:
+        text = json.dumps(plan, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise SlateError(f"the take's plan is not plain JSON (objects, lists, text, finite numbers): {err}") from err
+    if len(text.encode("utf-8")) > MAX_PLAN_BYTES:
+        raise SlateError(f"the take's plan is {len(text.encode('utf-8'))} bytes of JSON, more than {MAX_PLAN_BYTES}")
+    return json.loads(text)
 
 
 def utc_label(t_ns: int) -> str:

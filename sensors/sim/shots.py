@@ -41,6 +41,23 @@ A requested speed and duration that would leave the track, the crane's or head's
 ``ShotKeyframe``, or the lens's focal range raise ``ValueError`` naming the limit. The movement
 classifier (``engines/captioner/movement.py``) cannot label a lens within 5 deg of vertical, so a
 tilt plan reaching that far is valid here but not labelled there.
+
+**Beyond the movements** (:data:`SHOT_KINDS` adds them to :data:`MOVEMENTS`):
+
+- ``handheld`` (:func:`handheld_plan`): the rest pose shaken as an operator's body shakes a camera
+  held on the shoulder: pan and tilt :data:`HANDHELD_ANGLE_RMS_DEG` RMS, roll
+  :data:`HANDHELD_ROLL_RMS_DEG`, the position :data:`HANDHELD_POSITION_RMS_M` RMS along the lens
+  axis (the dolly) and vertically (the crane's lift, ``asin(z / crane_arm_m)``; the arc's swing
+  along the track is ``z^2 / 2 crane_arm_m``, a fifth of a millimetre at most on a 1.5 m arm).
+  The rig has no sideways channel, so the sideways shake is the pan's. Each channel is a sum of
+  :data:`HANDHELD_TONES` sinusoids of seeded random frequency in :data:`HANDHELD_BAND_HZ` and
+  random phase, scaled to its RMS over the plan's middle; it fades in over :data:`EASE_S` (a
+  smoothstep) and out the same way, so the plan starts and ends at rest. Keys every :data:`HANDHELD_KEY_STEP_S`, ten or more per period of the
+  fastest tone. The same seed gives the same shake;
+- ``focus_pull`` (:func:`focus_pull_plan`): the rig at rest while the focus racks from one
+  distance to another, eased as the moves are, linear in dioptres (1 / distance, as a focus ring's
+  travel is nearer linear in it than in metres). The camera does not move: the classifier's
+  ``static``.
 """
 
 from __future__ import annotations
@@ -71,6 +88,19 @@ __all__ = [
     "steady_span_s",
     "movement_plan",
     "plan_series",
+    "HANDHELD",
+    "FOCUS_PULL",
+    "SHOT_KINDS",
+    "HANDHELD_ANGLE_RMS_DEG",
+    "HANDHELD_ROLL_RMS_DEG",
+    "HANDHELD_POSITION_RMS_M",
+    "HANDHELD_BAND_HZ",
+    "HANDHELD_TONES",
+    "HANDHELD_KEY_STEP_S",
+    "FOCUS_PULL_FROM_M",
+    "FOCUS_PULL_TO_M",
+    "handheld_plan",
+    "focus_pull_plan",
 ]
 
 #: Every movement :func:`movement_plan` can shoot (the classifier's classes but handheld/missing).
@@ -346,3 +376,145 @@ def plan_series(
 ) -> Dict[str, List[ShotKeyframe]]:
     """Every movement of :data:`MOVEMENTS` (in that order) at its default speed: name -> keyframes."""
     return {kind: movement_plan(kind, stage, duration_s=duration_s, start_s=start_s) for kind in MOVEMENTS}
+
+
+#: A camera on an operator's shoulder, and the rig at rest while the focus racks: the shot plans
+#: besides :data:`MOVEMENTS` (the classifier reads them as ``handheld`` and ``static``).
+HANDHELD = "handheld"
+FOCUS_PULL = "focus_pull"
+#: Every shot plan of this module, in the order a movement sweep plays them.
+SHOT_KINDS = MOVEMENTS + (HANDHELD, FOCUS_PULL)
+
+#: RMS shake of pan and of tilt, deg (the classifier's handheld threshold is 0.15 deg for the three together).
+HANDHELD_ANGLE_RMS_DEG = 0.3
+#: RMS shake of roll, deg (a shoulder rig rolls less than it pans or tilts).
+HANDHELD_ROLL_RMS_DEG = 0.15
+#: RMS shake of the camera's position along the lens axis and vertically, m.
+HANDHELD_POSITION_RMS_M = 0.005
+#: Frequencies of the shake, Hz: an operator's breathing and steps to the body's tremor.
+HANDHELD_BAND_HZ = (1.0, 5.0)
+#: Sinusoids summed per channel.
+HANDHELD_TONES = 6
+#: Time between a handheld plan's keys, s.
+HANDHELD_KEY_STEP_S = 0.02
+
+#: Default rack of a focus pull, m (from a near subject to the back of the set).
+FOCUS_PULL_FROM_M = 1.5
+FOCUS_PULL_TO_M = 8.0
+
+# Channels the shake moves (the rest are held at the rest pose).
+_SHAKEN = ("pan_deg", "tilt_deg", "roll_deg", "dolly_m", "lift_m")
+
+
+def _rest_channels(stage: StageConfig, n: int) -> Dict[str, np.ndarray]:
+    """The rest pose's channels at ``n`` keys (dolly at the track's middle, head along the track)."""
+    return {
+        "dolly_m": np.full(n, 0.5 * stage.track_length_m),
+        "pan_deg": np.full(n, float(stage.track_heading_deg)),
+    }
+
+
+def _fade(t_rel_s: np.ndarray, duration_s: float) -> np.ndarray:
+    """0 at both ends of a plan, 1 between: a smoothstep over :data:`EASE_S` at each end."""
+    u = np.clip(np.minimum(t_rel_s, duration_s - t_rel_s) / EASE_S, 0.0, 1.0)
+    return u * u * (3.0 - 2.0 * u)
+
+
+def _shake(rng: np.random.Generator, t_s: np.ndarray, steady: np.ndarray, rms: float) -> np.ndarray:
+    """A sum of :data:`HANDHELD_TONES` sinusoids in :data:`HANDHELD_BAND_HZ` at times ``t_s`` (s),
+    scaled so that its RMS over the keys where ``steady`` is ``rms``."""
+    lo, hi = HANDHELD_BAND_HZ
+    freq = rng.uniform(lo, hi, HANDHELD_TONES)
+    phase = rng.uniform(0.0, 2.0 * math.pi, HANDHELD_TONES)
+    wave = np.cos(2.0 * math.pi * freq[None, :] * t_s[:, None] + phase[None, :]).sum(axis=1)
+    scale = float(np.sqrt(np.mean(wave[steady] ** 2)))
+    return wave * (rms / scale if scale > 0.0 else 0.0)
+
+
+def handheld_plan(
+    stage: StageConfig,
+    *,
+    seed: int = 0,
+    duration_s: float = DEFAULT_DURATION_S,
+    start_s: float = 0.0,
+    angle_rms_deg: float = HANDHELD_ANGLE_RMS_DEG,
+    roll_rms_deg: float = HANDHELD_ROLL_RMS_DEG,
+    position_rms_m: float = HANDHELD_POSITION_RMS_M,
+) -> List[ShotKeyframe]:
+    """Keyframes that hold ``stage``'s rig at the rest pose with a handheld shake (module docstring):
+    ``duration_s`` (s) from plan time ``start_s`` (s), keys every :data:`HANDHELD_KEY_STEP_S`, the
+    shake drawn from ``seed``. RMS figures hold over the plan but its fades (:data:`EASE_S` at each
+    end). Raises ``ValueError`` for a window too short to hold the shake for :data:`MIN_STEADY_S`,
+    a negative RMS, a crane too short for the vertical shake or a ``ShotKeyframe`` limit broken."""
+    duration, start = float(duration_s), float(start_s)
+    if not (math.isfinite(duration) and math.isfinite(start)) or start < 0.0:
+        raise ValueError(f"duration_s {duration_s} s and start_s {start_s} s must be finite, start_s >= 0")
+    if duration - 2.0 * EASE_S < MIN_STEADY_S - 1e-9:
+        raise ValueError(
+            f"duration_s {duration_s} s is too short: fades of {EASE_S} s at both ends and {MIN_STEADY_S} s "
+            f"of shake need at least {2.0 * EASE_S + MIN_STEADY_S:.2f} s"
+        )
+    rms = {"pan_deg": angle_rms_deg, "tilt_deg": angle_rms_deg, "roll_deg": roll_rms_deg,
+           "dolly_m": position_rms_m, "lift_m": position_rms_m}
+    for name, value in rms.items():
+        if not (math.isfinite(float(value)) and float(value) >= 0.0):
+            raise ValueError(f"the handheld shake's RMS of {name} must be a number >= 0, got {value!r}")
+    n = max(2, math.ceil(duration / HANDHELD_KEY_STEP_S - 1e-9)) + 1
+    t_rel = np.linspace(0.0, duration, n)
+    fade = _fade(t_rel, duration)
+    steady = fade >= 1.0
+    rng = np.random.default_rng([int(seed) % (1 << 64), 0x4848])
+    offsets = {name: fade * _shake(rng, t_rel, steady, float(rms[name])) for name in _SHAKEN}
+    channels = _rest_channels(stage, n)
+    channels["dolly_m"] = channels["dolly_m"] + offsets["dolly_m"]
+    channels["pan_deg"] = channels["pan_deg"] + offsets["pan_deg"]
+    channels["tilt_deg"] = offsets["tilt_deg"]
+    channels["roll_deg"] = offsets["roll_deg"]
+    arm = float(stage.crane_arm_m)
+    lift = offsets["lift_m"]
+    if float(np.max(np.abs(lift))) > 0.0:
+        if arm <= float(np.max(np.abs(lift))):
+            raise ValueError(f"a vertical shake of {float(np.max(np.abs(lift))):.4f} m needs a crane_arm_m longer "
+                             f"than that, the stage's is {arm} m")
+        channels["crane_lift_deg"] = np.degrees(np.arcsin(lift / arm))
+    what = f"handheld shake for {duration_s} s"
+    dolly = channels["dolly_m"]
+    if float(np.min(dolly)) < 0.0 or float(np.max(dolly)) > stage.track_length_m:
+        raise ValueError(f"{what} runs the dolly off the {stage.track_length_m} m track")
+    for name, values in channels.items():
+        problem = _bound_problem(name, values)
+        if problem is not None:
+            raise ValueError(f"{what}: {problem}")
+    times = start + t_rel
+    return [
+        ShotKeyframe(t_s=float(t), **{name: float(channels[name][i]) for name in _CHANNELS if name in channels})
+        for i, t in enumerate(times)
+    ]
+
+
+def focus_pull_plan(
+    stage: StageConfig,
+    *,
+    from_m: float = FOCUS_PULL_FROM_M,
+    to_m: float = FOCUS_PULL_TO_M,
+    duration_s: float = DEFAULT_DURATION_S,
+    start_s: float = 0.0,
+) -> List[ShotKeyframe]:
+    """Keyframes that hold ``stage``'s rig at the rest pose while the focus racks from ``from_m`` to
+    ``to_m`` (m) over ``duration_s`` (s) from plan time ``start_s`` (s): eased as a move, linear in
+    dioptres. Raises ``ValueError`` for distances that are not positive and different, or a
+    window too short for the eases (as :func:`movement_plan`)."""
+    near, far = float(from_m), float(to_m)
+    if not (math.isfinite(near) and math.isfinite(far)) or near == far:
+        raise ValueError(f"a focus pull needs two different finite distances, got {from_m!r} and {to_m!r} m")
+    problem = _bound_problem("focus_distance_m", np.array([near, far]))
+    if problem is not None:
+        raise ValueError(f"focus pull from {from_m} m to {to_m} m: {problem}")
+    times, _ = _timeline(float(duration_s), float(start_s))
+    share = _progress(times - start_s, float(duration_s)) / (float(duration_s) - EASE_S)
+    focus = 1.0 / ((1.0 - share) / near + share / far)
+    channels = {**_rest_channels(stage, times.size), "focus_distance_m": focus}
+    return [
+        ShotKeyframe(t_s=float(t), **{name: float(values[i]) for name, values in channels.items()})
+        for i, t in enumerate(times)
+    ]

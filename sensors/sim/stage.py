@@ -9,14 +9,14 @@ LiDAR casts).
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from config.models import CameraConfig, RigConfig, StageConfig
 from sensors.sim.actors import Actor, actor_matrices, generate_actors
 from sensors.sim.dressing import DressingPiece, generate_dressing
-from sensors.sim.lighting import DEFAULT_LIGHTING, Lighting
+from sensors.sim.lighting import Lighting, seeded_lighting
 from sensors.sim.pixel_grid import pixel_grid_for
 from sensors.sim.render import render_frame
 from sensors.sim.rig import RigGeometry, rig_matrices, rig_velocities
@@ -45,7 +45,7 @@ class Stage:
     """
 
     def __init__(
-        self, config: StageConfig, epoch_ns: int, lighting: Lighting = DEFAULT_LIGHTING, nthreads: int = 0
+        self, config: StageConfig, epoch_ns: int, lighting: Optional[Lighting] = None, nthreads: int = 0
     ) -> None:
         for i, key in enumerate(config.shot):
             if not 0.0 <= key.dolly_m <= config.track_length_m:
@@ -55,7 +55,7 @@ class Stage:
                 )
         self.config = config
         self.epoch_ns = int(epoch_ns)
-        self.lighting = lighting
+        self.lighting = seeded_lighting(config.seed) if lighting is None else lighting
         self.nthreads = int(nthreads)
         rng_actors, rng_dressing = stage_rngs(config.seed)
         self.actors: List[Actor] = generate_actors(config, rng_actors)
