@@ -194,6 +194,23 @@ def _trace_to_onnx(wrapper: "torch.nn.Module", tensors: Sequence["torch.Tensor"]
     return onnx.load_from_string(buffer.getvalue())
 
 
+def _fix_output_shapes(model: Any, traced_shapes: Mapping[str, Tuple[int, ...]]) -> None:
+    """Write the traced outputs' shapes into the graph where the exporter left a dimension
+    symbolic (a ``reshape`` by a size read from the input's shape): the inputs are static, so the
+    outputs are; a declared fixed dimension that disagrees with the trace is an error."""
+    for value in model.graph.output:
+        shape = traced_shapes[value.name]
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) != len(shape):
+            del dims[:]
+            for _ in shape:
+                dims.add()
+        for dim, size in zip(dims, shape):
+            if dim.HasField("dim_value") and dim.dim_value != size:
+                raise ExportError(f"output {value.name}: the graph declares dimension {dim.dim_value}, the trace gave {size}")
+            dim.dim_value = size
+
+
 def export_onnx(
     module: "torch.nn.Module",
     example_inputs: Mapping[str, Any],
@@ -237,7 +254,8 @@ def export_onnx(
     module.eval()
     try:
         with torch.inference_mode():
-            names, _ = _named_outputs(module(**tensors), output_names)
+            names, values = _named_outputs(module(**tensors), output_names)
+            traced_shapes = {n: tuple(int(d) for d in v.shape) for n, v in zip(names, values)}
         wrapper = _wrapper(module, input_names, names, output_names)
         model = _trace_to_onnx(wrapper, list(tensors.values()), input_names, names, opset)
     finally:
@@ -252,6 +270,7 @@ def export_onnx(
     if [v.name for v in model.graph.output] != list(names):
         raise ExportError(f"the traced graph gives {[v.name for v in model.graph.output]}, not {list(names)}")
     inputs = graph_specs([v for v in model.graph.input if v.name in set(input_names)], "input")
+    _fix_output_shapes(model, traced_shapes)
     outputs = graph_specs(model.graph.output, "output")
 
     state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
