@@ -118,21 +118,3 @@ def test_bad_arguments_are_refused_before_tracing(tmp_path):
     with pytest.raises(ExportError, match="module must be a torch.nn.Module"):
         export_onnx(lambda x: x, make_inputs(), tmp_path / "m.onnx", model_name="m")
 
-
-class _ReshapeBySize(torch.nn.Module):
-    """Flattens by a size read from the input's shape: the exporter leaves that output dimension
-    symbolic, though the input (and so the output) is static."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scale = torch.nn.Parameter(torch.ones(1))
-
-    def forward(self, x: torch.Tensor):
-        return {"flat": (x * self.scale).reshape(x.shape[0], -1)}
-
-
-def test_an_output_sized_from_the_input_shape_is_exported_with_its_traced_static_shape(tmp_path):
-    info = export_onnx(_ReshapeBySize(), {"x": torch.zeros(2, 3, 4)}, tmp_path / "m.onnx", model_name="reshape")
-    assert [(s.name, tuple(s.shape)) for s in info.outputs] == [("flat", (2, 12))]
-    dims = onnx.load(tmp_path / "m.onnx").graph.output[0].type.tensor_type.shape.dim
-    assert [d.dim_value for d in dims] == [2, 12]
