@@ -34,6 +34,7 @@ class CaptionerEngineConfig(_Model):
 class EnginesConfig(_Model):
     """Every engine worker of the rig."""
 
-    start_with_node: bool = Field(True, description="`onset node run` starts the enabled workers and stops them")
+    start_with_node: bool = Field(
+        False, description="`onset node run` starts the enabled workers and stops them (`--engines` does too)")
     captioner: CaptionerEngineConfig = Field(default_factory=CaptionerEngineConfig)
     placement: Literal["process"] = Field("process", description="each engine runs in a process of its own")

@@ -103,6 +103,7 @@ def _run_node(args: argparse.Namespace, shutdown: Shutdown) -> int:
             from sensors.sim.run import SimulatedStage, stage_epoch_ns
 
             stage = SimulatedStage(rig, stage_epoch_ns(rig, time.time_ns())).start()
+        workers = _start_engines(args, rig, node.stream.endpoint)
         try:
             if shutdown.requested.is_set():
                 return 0
@@ -113,13 +114,34 @@ def _run_node(args: argparse.Namespace, shutdown: Shutdown) -> int:
                 source = "--control-token" if args.control_token else (
                     f"${rig.control.token_env}" if os.environ.get(rig.control.token_env) else str(TOKEN_FILE))
                 where.append(f"control API {node.control.url} (token: {source})")
+            for name, _worker in workers:
+                where.append(f"{name} worker -> {getattr(rig.engines, name).results_endpoint}")
             print(f"edge node {rig.name!r} running" + (" on the simulated stage" if stage else "") + ": "
                   + "; ".join(where), flush=True)
             watch_lines(lambda elapsed: format_node_status(node, elapsed), args.duration, args.interval, stop=shutdown)
         finally:
+            for name, worker in workers:
+                close_within(worker.stop, STAGE_CLOSE_S, f"the {name} worker")
             if stage is not None:
                 close_within(stage.close, STAGE_CLOSE_S, "the simulated stage")
     return 0
+
+
+def _start_engines(args: argparse.Namespace, rig: Any, stream_endpoint: str) -> list:
+    """The engine workers this run starts (``--engines``, or the profile's ``engines.start_with_node``),
+    each under a supervisor that restarts it when it dies."""
+    wanted = args.engines if args.engines is not None else rig.engines.start_with_node
+    if not wanted or not rig.engines.captioner.enabled:
+        return []
+    from engines.worker.supervisor import Supervisor
+
+    argv = [sys.executable, "-m", "engines.worker.child", "captioner", "--profile", str(args.profile),
+            "--stream", stream_endpoint]
+    if args.no_ros:
+        argv.append("--no-ros")
+    # The worker's processes stay out of the node's way as the stage's do.
+    return [("captioner", Supervisor(argv, name="captioner", env=dict(os.environ, ONSET_WORKER_NICE="10"),
+                                       stop_timeout_s=1.0).start())]
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -161,4 +183,9 @@ def register(groups: argparse._SubParsersAction) -> None:
                      help="control API port on 127.0.0.1 (default: the profile's, 8765; 0 picks a free one)")
     run.add_argument("--control-token", default=None, metavar="TOKEN",
                      help="control API bearer token (default: $ONSET_CONTROL_TOKEN, else a new one in ~/.onset/control-token)")
+    engines = run.add_mutually_exclusive_group()
+    engines.add_argument("--engines", dest="engines", action="store_true", default=None,
+                         help="start the engine workers (the captioner) beside the node (`make demo` does)")
+    engines.add_argument("--no-engines", dest="engines", action="store_false",
+                         help="do not start them, whatever the profile's engines.start_with_node says")
     run.set_defaults(run=_run)
