@@ -40,6 +40,7 @@ examples:
   onset node run                      the edge node on the simulated stage (what `make demo` runs)
   onset take start --scene 12 --shot 3 --take 4
   onset takes ls                      the recorded takes
+  onset dataset build takes/ --out ds the captioner's training dataset from takes
   onset plan run focal-sweep --seed 3 a capture plan, shot on the simulated stage
   onset sim run                       the simulated stage through Onset's drivers only
   onset sim run --duration 10         ... for ten seconds, then print a summary
@@ -51,7 +52,7 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     from edge.cli import config_cmd, node_cmd, sensors_cmd, sim_cmd, take_cmd, takes_cmd
-    from edge.cli import plan_cmd
+    from edge.cli import dataset_cmd, plan_cmd
 
     parser = argparse.ArgumentParser(
         prog="onset",
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups.required = True
     for module in (node_cmd, sim_cmd, sensors_cmd, take_cmd, takes_cmd, config_cmd):
         module.register(groups)
+    dataset_cmd.register(groups)
     plan_cmd.register(groups)
     return parser
 

@@ -3,8 +3,10 @@
 Data flow (docs/architecture.md): every sensor reaches the node over the wire and Onset's drivers
 decode it; each sample goes to the synchronizer (whose clock models put it on the master clock)
 and, stamped on the master clock, out on its ROS 2 topic. LiDAR reaches the synchronizer in slices
-of a few milliseconds and ROS as whole sweeps. The synchronizer fuses every camera frame with
-deskewed LiDAR depth, pose, lens and the timecode its clock gives the frame's exposure, and hands
+of a few milliseconds and ROS as whole sweeps; a telemetry sample's lens state goes out beside its
+pose (``/onset/rig/lens`` beside ``/onset/rig/pose``: versioned JSON, :mod:`edge.ros.lens`), since
+ROS 2 has no lens message and takes must carry the lens. The synchronizer fuses every camera frame
+with deskewed LiDAR depth, pose, lens and the timecode its clock gives the frame's exposure, and hands
 it to the fused-frame stream (pyzmq) for engine workers and the preview. When the frame's own LTC
 frame has been decoded its label is verified; the verdict goes out on ``ros.frame_timecode_topic``
 (the label that is true: the decoded one when they differ), which takes record. While a take
@@ -121,8 +123,12 @@ class EdgeNode:
             )
         if self._with_ros:
             from edge.ros import OnsetRosNode
+            from edge.ros.lens import lens_topic_beside
 
-            self.ros = self._open("ROS 2 node", lambda: OnsetRosNode(rig.ros_config(), rig, clock_ns=self._clock_ns).start())
+            ros = rig.ros_config()
+            lens_topic = lens_topic_beside(ros.pose_topic) if rig.telemetry else None
+            self.ros = self._open("ROS 2 node", lambda: OnsetRosNode(
+                ros, rig, clock_ns=self._clock_ns, lens_topic=lens_topic).start())
         if self._recorder_config is not None:
             self._start_recorder()
         self.stream = self._open(
@@ -239,9 +245,17 @@ class EdgeNode:
         pose = RigPose(t_ns, np.asarray(sample.position_m, dtype=float), matrix_to_quat(
             rotation_from_pan_tilt_roll(sample.pan_deg, sample.tilt_deg, sample.roll_deg)))
         if self.ros is not None:
-            self._publish_counted(name, "samples", "samples_decoded", 1, lambda: self.ros.publish_pose(pose))
+            self._publish_counted(name, "samples", "samples_decoded", 1, lambda: self._publish_rig(pose, sample))
         if self.recorder is not None and not (self.ros is not None and self.ros.tf_available):
             self._record_tf(pose)
+
+    def _publish_rig(self, pose: RigPose, sample: TelemetrySample) -> None:
+        """The sample's pose, and beside it its lens state where the sample carries one (a take
+        records both or neither)."""
+        self.ros.publish_pose(pose)
+        lens = sample.lens
+        if lens is not None:
+            self.ros.publish_lens(lens, pose.t_ns, sample.zoom_raw, sample.focus_raw)
 
     def _record_tf(self, pose: RigPose) -> None:
         if not self.recorder.recording:

@@ -5,6 +5,8 @@
 - :mod:`edge.ros.qos` — sensor-data and latched profiles.
 - :mod:`edge.ros.messages` (with :mod:`edge.ros.clouds`, :mod:`edge.ros.stamps`) — pure
   conversions between ``sensors.vocabulary`` objects and standard messages, both ways.
+- :mod:`edge.ros.lens` — the lens topic's versioned JSON (``std_msgs/String`` beside the pose);
+  pure Python, so take readers without ROS decode it too.
 - :mod:`edge.ros.node` — :class:`OnsetRosNode`, the node at the I/O edge.
 
 Everything but the config and the errors needs rclpy and the message packages; those are

@@ -25,14 +25,26 @@ import numpy as np
 
 from edge.ros.clouds import CLOUD_DTYPE, cloud_from_msg, cloud_to_msg
 from edge.ros.errors import ImageLayoutError, RosMessageError, RosUnavailableError
+from edge.ros.lens import LensReading, lens_from_json, lens_to_json
 from edge.ros.stamps import as_ns, bytes_into_msg, header, time_from_msg, time_to_msg
 from sensors.timecode.smpte import frames_per_day, frames_to_ns, frames_to_timecode, timecode_to_ns
-from sensors.vocabulary import NS_PER_S, FrameRate, ImageFrame, RigPose, Stamp, Timecode, TimecodeSample, matrix_to_quat
+from sensors.vocabulary import (
+    NS_PER_S,
+    FrameRate,
+    ImageFrame,
+    LensState,
+    RigPose,
+    Stamp,
+    Timecode,
+    TimecodeSample,
+    matrix_to_quat,
+)
 
 try:
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
     from geometry_msgs.msg import TransformStamped
     from sensor_msgs.msg import CameraInfo, Image, TimeReference
+    from std_msgs.msg import String
 except ImportError as err:  # pragma: no cover - exercised only where the message packages are missing
     raise RosUnavailableError(getattr(err, "name", None) or "sensor_msgs") from err
 
@@ -54,6 +66,8 @@ __all__ = [
     "pose_to_msg",
     "pose_from_msg",
     "transform_to_msg",
+    "lens_to_msg",
+    "lens_from_msg",
     "DiagnosticLevel",
     "DiagnosticEntry",
     "diagnostics_to_msg",
@@ -273,6 +287,20 @@ def pose_from_msg(msg: TransformStamped, parent: Optional[str] = "stage", child:
     if not (np.isfinite(position).all() and np.isfinite(norm)) or abs(norm - 1.0) > _QUAT_NORM_TOLERANCE:
         raise RosMessageError(f"pose is not a rigid transform: translation {position}, |q| = {norm}")
     return RigPose(t_ns=time_from_msg(msg.header.stamp), position_m=position, orientation_xyzw=q / norm)
+
+
+# -- lens ------------------------------------------------------------------------------------
+
+
+def lens_to_msg(lens: LensState, t_ns: int, zoom_raw: int, focus_raw: int) -> String:
+    """``std_msgs/String`` holding one lens reading as versioned JSON (:mod:`edge.ros.lens`);
+    ``t_ns`` is the telemetry sample's master time, as on its pose."""
+    return String(data=lens_to_json(lens, as_ns(t_ns, "t_ns"), zoom_raw, focus_raw))
+
+
+def lens_from_msg(msg: String) -> LensReading:
+    """The lens reading a :func:`lens_to_msg` message carries (RosMessageError if it is not one)."""
+    return lens_from_json(msg.data)
 
 
 # -- diagnostics -------------------------------------------------------------------------------

@@ -39,7 +39,15 @@ from config.ros import RosConfig
 from edge.ros.dds_profile import DdsProfile, apply_dds_profile
 from edge.ros.errors import RosMessageError, RosNodeError, RosUnavailableError
 from edge.ros.qos import diagnostics_qos, latched_qos, sensor_data_qos, tf_qos
-from sensors.vocabulary import T_RIG_CAMERA_OPTICAL, ImageFrame, PointCloud, RigPose, Timecode, TimecodeSample
+from sensors.vocabulary import (
+    T_RIG_CAMERA_OPTICAL,
+    ImageFrame,
+    LensState,
+    PointCloud,
+    RigPose,
+    Timecode,
+    TimecodeSample,
+)
 
 try:
     from diagnostic_msgs.msg import DiagnosticArray
@@ -50,6 +58,7 @@ try:
     from rclpy.node import Node
     from rclpy.qos import QoSProfile
     from sensor_msgs.msg import CameraInfo, Image, PointCloud2, TimeReference
+    from std_msgs.msg import String
 except ImportError as err:  # pragma: no cover - exercised only where rclpy is missing
     raise RosUnavailableError(getattr(err, "name", None) or "rclpy") from err
 
@@ -123,14 +132,18 @@ def rig_static_transforms(ros: RosConfig, rig: RigConfig, stamp_ns: int) -> List
 
 
 class OnsetRosNode:
-    """Onset's ROS 2 node: publishes clouds, images, camera info, timecode, pose, diagnostics, tf.
+    """Onset's ROS 2 node: publishes clouds, images, camera info, timecode, pose, lens, diagnostics, tf.
 
     Use as ``with OnsetRosNode(ros, rig) as node: ...`` or call :meth:`start` / :meth:`close`.
-    ``clock_ns`` is the master clock used for receive times and default stamps.
+    ``clock_ns`` is the master clock used for receive times and default stamps. ``lens_topic``:
+    where each telemetry sample's lens state goes (``std_msgs/String`` JSON, :mod:`edge.ros.lens`;
+    the edge node puts it beside the pose topic); None publishes no lens topic.
     """
 
-    def __init__(self, ros: RosConfig, rig: RigConfig, *, clock_ns: Callable[[], int] = time.time_ns) -> None:
+    def __init__(self, ros: RosConfig, rig: RigConfig, *, clock_ns: Callable[[], int] = time.time_ns,
+                 lens_topic: Optional[str] = None) -> None:
         self._ros, self._rig, self._clock_ns = ros, rig, clock_ns
+        self._lens_topic = lens_topic
         self._lock = threading.Lock()
         self._counters: Dict[str, TopicCounters] = {}
         self._topics: Dict[str, TopicInfo] = {}
@@ -185,6 +198,8 @@ class OnsetRosNode:
             self._advertise("timecode", TimeReference, ros.timecode_topic, sensor)
             self._advertise("frame_timecode", TimeReference, ros.frame_timecode_topic, sensor)
             self._advertise("pose", TransformStamped, ros.pose_topic, sensor)
+            if self._lens_topic is not None:
+                self._advertise("lens", String, self._lens_topic, sensor)
             self._advertise("diagnostics", DiagnosticArray, ros.diagnostics_topic, diagnostics_qos())
             if self.tf_available:
                 self._advertise("tf", TFMessage, ros.tf_topic, tf_qos())
@@ -342,6 +357,13 @@ class OnsetRosNode:
         self._publish("pose", msg)
         if self.tf_available:
             self._publish("tf", TFMessage(transforms=[msg]))
+
+    def publish_lens(self, lens: LensState, t_ns: int, zoom_raw: int, focus_raw: int) -> None:
+        """One telemetry sample's lens state (master time ``t_ns``, as its pose) on the lens topic."""
+        self._require()
+        if "lens" not in self._topics:
+            raise RosNodeError("this node publishes no lens topic: create it with lens_topic=...")
+        self._publish("lens", conv.lens_to_msg(lens, t_ns, zoom_raw, focus_raw))
 
     def publish_diagnostics(self, entries: Iterable, stamp_ns: Optional[int] = None) -> None:
         """(name, level, message, key/values[, hardware_id]) entries as one DiagnosticArray."""
