@@ -71,6 +71,14 @@ class AutoLabeler:
         self.window_s = float(window_s)
         self._poses: Deque[Tuple[RigPose, Optional[float]]] = deque()
 
+    def observe(self, pose: RigPose, focal_length_mm: Optional[float] = None) -> None:
+        """A telemetry sample between frames joins the movement window: the rig reports at 100 Hz
+        where a dataset keeps 12 frames a second, and the movement is the telemetry's. Samples
+        must come in time order; one not newer than the window's newest is ignored."""
+        if self._poses and int(pose.t_ns) <= int(self._poses[-1][0].t_ns):
+            return
+        self._poses.append((pose, focal_length_mm))
+
     def label(self, frame: FusedFrame) -> FrameLabels:
         missing: Dict[str, str] = {}
         focal = focal_label(frame.lens, self.sensor_width_mm)
@@ -93,7 +101,7 @@ class AutoLabeler:
                            assumed, tuple(sorted(missing.items())))
 
     def _movement(self, frame: FusedFrame, focal: FocalLabel) -> MovementLabel:
-        if frame.pose is not None:
+        if frame.pose is not None and not (self._poses and int(frame.pose.t_ns) <= int(self._poses[-1][0].t_ns)):
             self._poses.append((frame.pose, focal.focal_length_mm))
         horizon = int(frame.t_ns) - int(round(2 * self.window_s * 1e9))
         while self._poses and int(self._poses[0][0].t_ns) < horizon:

@@ -52,7 +52,7 @@ from engines.captioner.dataset.source import TakeSource, open_take
 from engines.captioner.labeler import AutoLabeler, FrameLabels
 from engines.captioner.lens import MIN_WINDOW_SAMPLES
 from engines.captioner.movement import DEFAULT_WINDOW_S
-from sensors.vocabulary import NS_PER_S, FusedFrame, ImageFrame, Stamp, Timecode
+from sensors.vocabulary import NS_PER_S, FusedFrame, ImageFrame, RigPose, Stamp, Timecode
 
 __all__ = [
     "DEFAULT_FPS",
@@ -161,6 +161,7 @@ class TakeFrames:
         pending: Deque[Tuple[int, CameraImage]] = deque()
         labeler: Optional[AutoLabeler] = None
         optics: Optional[Optics] = None
+        self._observed_ns: Optional[int] = None
         label_t = np.array([label.t_ns for label in tracks.labels], dtype=np.int64)
         mount = source.T_rig_lidar
         frame_index = -1
@@ -222,6 +223,7 @@ class TakeFrames:
                            None if label is None else label.timecode)
         fused = fuse_frame(frame, t, frame.timecode, points, poses, lens, optics.camera, (before, after),
                            default_focal_length_mm=DEFAULT_FOCAL_LENGTH_MM if default_focal is None else default_focal)
+        self._observe_telemetry(labeler, t)
         labels = labeler.label(fused)
         missing = self._take_missing(labels, intrinsics_known, mount is not None)
         return TakeFrame(
@@ -236,6 +238,25 @@ class TakeFrames:
             missing=missing,
         )
 
+
+    def _observe_telemetry(self, labeler: AutoLabeler, t_ns: int) -> None:
+        """Hand the labeler every rig pose (with its lens) recorded since the last chosen frame and
+        before this one: the movement window then holds the telemetry at its own rate, not only
+        the chosen frames (at 12 frames a second a 0.5 s window would hold six at best)."""
+        poses = self.tracks.poses
+        if poses is None:
+            return
+        start = self._observed_ns
+        lo = 0 if start is None else int(np.searchsorted(poses.t_ns, start, side="right"))
+        hi = int(np.searchsorted(poses.t_ns, t_ns, side="left"))
+        lens = self.tracks.lens
+        for j in range(max(lo, hi - 200), hi):  # at most 2 s of 100 Hz telemetry
+            pose_t = int(poses.t_ns[j])
+            focal = None
+            if lens is not None and lens.t_ns.size:
+                focal = float(np.interp(pose_t, lens.t_ns, lens.focal_length_mm))
+            labeler.observe(RigPose(pose_t, poses.position_m[j], poses.quat_xyzw[j]), focal)
+        self._observed_ns = int(t_ns)
 
     def _label(self, t_ns: int, label_t: np.ndarray) -> Optional[FrameLabel]:
         """The frame timecode verdict stamped nearest ``t_ns``, if within half a frame of it."""

@@ -62,3 +62,27 @@ def test_no_person_is_the_none_class_and_missing_inputs_are_marked_not_invented(
     assert blind.focal.focal_length_mm is None and "focal_length" in dict(blind.missing)
     lost = AutoLabeler().label(_frame(2, empty, K, (0.0, 0.0, 1.5), pose=False))
     assert dict(lost.missing)["shot_size"] == "no rig pose for this frame" and lost.movement.missing
+
+
+def test_telemetry_between_sparse_frames_gives_the_movement_the_frames_alone_cannot():
+    """Frames 4 a second (a dataset's rate after drops) with the rig's 100 Hz poses between them:
+    a 20 deg/s pan is read from the telemetry; the frames alone are too few for the window."""
+    K, T = _camera()
+    depth = _depth(_floor(), K, T)
+    sparse, fed = AutoLabeler(), AutoLabeler()
+
+    def pose_at(t_ns):
+        pan = 20.0 * (t_ns - 1_000_000_000) / 1e9
+        return RigPose(int(t_ns), np.array([0.0, 0.0, 1.5]), matrix_to_quat(rotation_from_pan_tilt_roll(pan, 0.0, 0.0)))
+
+    for k in range(8):
+        t_ns = 1_000_000_000 + k * 250_000_000
+        for j in range(1, 25):  # the telemetry since the previous frame, 100 Hz
+            fed.observe(pose_at(t_ns - 250_000_000 + j * 10_000_000), 25.0)
+        pose = pose_at(t_ns)
+        frame = FusedFrame(frame_index=k, t_ns=t_ns, timecode=None, rgb=np.zeros((HEIGHT, WIDTH, 3), np.uint8),
+                           depth_m=depth, pose=pose, lens=LensState(25.0, 3.0), K=K, distortion=(0.0,) * 5)
+        alone, with_telemetry = sparse.label(frame), fed.label(frame)
+    assert alone.movement.missing and "samples in the window" in alone.movement.missing_reason
+    assert with_telemetry.movement.movement in (MovementClass.PAN_LEFT, MovementClass.PAN_RIGHT)
+    assert with_telemetry.movement.speed == pytest.approx(20.0, rel=0.05)
