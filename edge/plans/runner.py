@@ -281,7 +281,7 @@ class _Node:
         bound_s = FIRST_FRAME_S + self.staged.window(MAX_REPEATS + 1)[1] + 30.0
         args = [self.runner._python, "-m", "edge.cli.main", "node", "run", "--profile", str(profile),
                 "--takes-dir", str(self.runner.takes_dir), "--stream", self.stream,
-                "--control-port", self.control_url.rsplit(":", 1)[1], "--control-token", self.token,
+                "--control-port", self.control_url.rsplit(":", 1)[1], f"--control-token={self.token}",  # a token may start with "-"
                 "--duration", f"{bound_s:.0f}", "--interval", "5"]
         with open(self.log_path, "wb") as log:
             try:
