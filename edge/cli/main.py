@@ -40,6 +40,10 @@ examples:
   onset node run                      the edge node on the simulated stage (what `make demo` runs)
   onset take start --scene 12 --shot 3 --take 4
   onset takes ls                      the recorded takes
+  onset engines train captioner --data ds --out captioner.onsetcap
+                                      train the captioner on a built dataset
+  onset caption TAKE --model captioner.onsetcap
+                                      a take's shot-level captions (JSON and CSV)
   onset dataset build takes/ --out ds the captioner's training dataset from takes
   onset plan run focal-sweep --seed 3 a capture plan, shot on the simulated stage
   onset sim run                       the simulated stage through Onset's drivers only
@@ -52,7 +56,7 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     from edge.cli import config_cmd, node_cmd, sensors_cmd, sim_cmd, take_cmd, takes_cmd
-    from edge.cli import dataset_cmd, plan_cmd
+    from edge.cli import caption_cmd, dataset_cmd, engines_cmd, plan_cmd
 
     parser = argparse.ArgumentParser(
         prog="onset",
@@ -66,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(groups)
     dataset_cmd.register(groups)
     plan_cmd.register(groups)
+    engines_cmd.register(groups)
+    caption_cmd.register(groups)
     return parser
 
 
