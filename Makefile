@@ -20,7 +20,7 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
 export ROS_LOCALHOST_ONLY := 1
 export ROS_DOMAIN_ID ?= 42
 
-.PHONY: setup demo test test-py311 test-py310 bench clean help
+.PHONY: setup demo test test-py311 test-py310 bench clean help captioner-model
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -76,3 +76,21 @@ bench: setup  ## run the benchmarks (not part of the tests)
 
 clean:  ## remove the venv and build state
 	rm -rf $(VENV) $(VENV310) $(STAMP) *.egg-info
+
+# The shipped captioner model (engines/captioner/models/): capture plans shot through the node on
+# four stage seeds (about 20 minutes a seed on 2 cores), the dataset (seeds 1-2 train, 3 val, 4
+# test), training, evaluation and the ONNX export. See docs/captioner-model.md.
+CAPTIONER_WORK ?= $(HOME)/onset-captioner
+captioner-model: setup  ## rebuild the shipped captioner model from new takes (about 1.5 hours)
+	for s in 1 2 3 4; do ROS_DOMAIN_ID=77 $(BIN)/onset plan run full --seed $$s --takes-dir $(CAPTIONER_WORK)/takes/s$$s; done
+	$(BIN)/onset dataset build $(CAPTIONER_WORK)/takes/s1 $(CAPTIONER_WORK)/takes/s2 $(CAPTIONER_WORK)/takes/s3 \
+		--out $(CAPTIONER_WORK)/ds-train --overwrite --val-fraction 0 --test-fraction 0 \
+		--val-scenes focal-sweep-s3,movement-sweep-s3,framing-sweep-s3
+	$(BIN)/onset dataset build $(CAPTIONER_WORK)/takes/s4 --out $(CAPTIONER_WORK)/ds-test --overwrite \
+		--val-fraction 0 --test-fraction 0 --test-scenes focal-sweep-s4,movement-sweep-s4,framing-sweep-s4
+	$(BIN)/onset engines train captioner --data $(CAPTIONER_WORK)/ds-train --out engines/captioner/models/captioner.onsetcap
+	$(BIN)/onset engines evaluate captioner --model engines/captioner/models/captioner.onsetcap \
+		--data $(CAPTIONER_WORK)/ds-test --split test --json engines/captioner/models/evaluation.json
+	$(BIN)/onset engines export captioner --model engines/captioner/models/captioner.onsetcap \
+		--out engines/captioner/models/default
+	rm -f engines/captioner/models/default/*.pt

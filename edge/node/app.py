@@ -169,7 +169,8 @@ class EdgeNode:
         from edge.recorder import ControlServer, TakeRecorder
 
         self.recorder = self._open("recorder", lambda: TakeRecorder(self._recorder_config, self.rig, clock_ns=self._clock_ns))
-        self.takes = self._open("take control", lambda: NodeTakes(self.recorder, self.ros, self.rig, self._clock_ns))
+        self.takes = self._open("take control", lambda: NodeTakes(self.recorder, self.ros, self.rig, self._clock_ns,
+                                                                extra_topics=self._engine_topics()))
         self.control = self._open("control API", lambda: ControlServer(
             self.takes, host=self.rig.control.host, port=self._control_port, token=self._control_token,
             timecode_now=self.timecode_now).start())
@@ -248,6 +249,14 @@ class EdgeNode:
             self._publish_counted(name, "samples", "samples_decoded", 1, lambda: self._publish_rig(pose, sample))
         if self.recorder is not None and not (self.ros is not None and self.ros.tf_available):
             self._record_tf(pose)
+
+    def _engine_topics(self) -> tuple:
+        """The engine workers' result topics a take records (published by their own nodes)."""
+        if not self.rig.engines.captioner.enabled:
+            return ()
+        from engines.worker.ros_out import RESULT_MSGTYPE, results_topic
+
+        return ((results_topic("captioner"), RESULT_MSGTYPE),)
 
     def _publish_rig(self, pose: RigPose, sample: TelemetrySample) -> None:
         """The sample's pose, and beside it its lens state where the sample carries one (a take

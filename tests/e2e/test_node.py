@@ -29,7 +29,7 @@ TOKEN = "e2e-token"
 class RunningNode:
     """`onset node run` in a subprocess; its stdout collected on a thread."""
 
-    def __init__(self, tmp_path: Path, duration_s: float, ros: bool = True) -> None:
+    def __init__(self, tmp_path: Path, duration_s: float, ros: bool = True, extra_args: tuple = ()) -> None:
         profile = tmp_path / "sim.yaml"
         sim_profile_on_free_ports(profile)
         self.takes_dir = tmp_path / "takes"
@@ -42,6 +42,7 @@ class RunningNode:
                 "--control-port", "0", "--control-token", TOKEN]
         if not ros:
             args.append("--no-ros")
+        args.extend(extra_args)
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         cwd=ROOT, env=self.env)
         self.lines: list = []
