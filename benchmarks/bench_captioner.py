@@ -38,18 +38,21 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def _model_dir(given: Optional[str], scratch: Path) -> tuple:
-    from engines.worker.child import SHIPPED_CAPTIONER
-
-    if given:
-        return Path(given), "given"
-    if (SHIPPED_CAPTIONER / "clip.onnx").is_file():
-        return SHIPPED_CAPTIONER, "shipped"
+    """The export to time: ``given``; else the shipped model exported again with its state dicts
+    (the shipped copy carries only the ONNX, the torch backend and the eager baseline need them);
+    else an untrained default-size model."""
     import torch
 
     from engines.captioner.export import export_captioner
     from engines.captioner.model.checkpoint import save_checkpoint
     from engines.captioner.model.network import CaptionerNet, network_config
 
+    if given:
+        return Path(given), "given"
+    shipped = Path(__file__).resolve().parents[1] / "engines" / "captioner" / "models" / "captioner.onsetcap"
+    if shipped.is_file():
+        export_captioner(shipped, scratch / "export")
+        return scratch / "export", f"shipped ({shipped.name}, exported again)"
     torch.manual_seed(0)
     net = CaptionerNet(network_config("default")).eval()
     save_checkpoint(scratch / "untrained.onsetcap", net)
@@ -203,6 +206,7 @@ def worker_row(folder: Path, seconds: float) -> dict:
         first_processed = got["worker"]["processed"]
         latencies, last = [], got
         next_t = t0
+        first_sent = i
         while time.monotonic() - t0 < seconds:
             f = frames[i % len(frames)]
             publisher.publish(dataclasses.replace(f, frame_index=i, t_ns=int(f.t_ns + (i // len(frames)) * 4e9)))
@@ -217,10 +221,10 @@ def worker_row(folder: Path, seconds: float) -> dict:
                 last = message
         wall = time.monotonic() - t0
         cpu = sum(proc.cpu_times()[:2]) - cpu0
-        sent = int(round(wall * 24))
+        sent = i - first_sent
         w = last["worker"]
         return {"cpu_share": cpu / wall, "sent": sent, "processed": w["processed"] - first_processed,
-                "skipped": w["skipped"], "lost": w["lost"], "latency": _stats(latencies) if latencies else None}
+                "skipped": w["skipped"] - got["worker"]["skipped"], "lost": w["lost"] - got["worker"]["lost"], "latency": _stats(latencies) if latencies else None}
     finally:
         worker.terminate()
         try:
