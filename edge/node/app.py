@@ -170,7 +170,7 @@ class EdgeNode:
 
         self.recorder = self._open("recorder", lambda: TakeRecorder(self._recorder_config, self.rig, clock_ns=self._clock_ns))
         self.takes = self._open("take control", lambda: NodeTakes(self.recorder, self.ros, self.rig, self._clock_ns,
-                                                                extra_topics=self._engine_topics()))
+                                                                standing_topics=self._engine_topics()))
         self.control = self._open("control API", lambda: ControlServer(
             self.takes, host=self.rig.control.host, port=self._control_port, token=self._control_token,
             timecode_now=self.timecode_now).start())

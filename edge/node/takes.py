@@ -4,7 +4,8 @@ A take records every topic the node publishes. The node's own messages are seria
 (``rclpy.serialization``, the bytes DDS puts on the wire) as they are published, rather than
 received back through DDS as ``ros2 bag record`` would: on a 2-core box that second trip through
 the middleware costs a quarter of the frame rate. Topics other nodes publish (``extra_topics``)
-are recorded through raw subscriptions. Nothing is serialized or subscribed while no take rolls.
+are recorded through raw subscriptions. Nothing is serialized or subscribed while no take rolls,
+except the engines' small result topics (``standing_topics``), subscribed for the node's life.
 ``/tf_static`` (the rig's mounts) opens every take's bag, and ``/tf`` follows the pose
 (:meth:`EdgeNode._record_tf`), so a bag always carries the rig.
 
@@ -61,7 +62,8 @@ class NodeTakes:
     """``start`` / ``stop`` / ``status`` of a :class:`~edge.recorder.TakeRecorder`, plus the node's
     raw subscriptions and the static transforms, for :class:`~edge.recorder.ControlServer`."""
 
-    def __init__(self, recorder: Any, ros: Any, rig: Any, clock_ns, extra_topics: Tuple[Tuple[str, str], ...] = ()) -> None:
+    def __init__(self, recorder: Any, ros: Any, rig: Any, clock_ns, extra_topics: Tuple[Tuple[str, str], ...] = (),
+                 standing_topics: Tuple[Tuple[str, str], ...] = ()) -> None:
         self.recorder, self._ros, self._rig, self._clock_ns = recorder, ros, rig, clock_ns
         self._extra_topics = tuple(extra_topics)  # (topic, msgtype) published by other nodes
         self._subscriptions: List[Any] = []
@@ -72,6 +74,13 @@ class NodeTakes:
         self.tally = SensorTally()
         self._serialize = _serializer() if ros is not None else None
         self._declare_topics()
+        # Small topics of other nodes (the engines' results) stay subscribed, so DDS has matched
+        # them before a take rolls and a take records them from its first second; the recorder
+        # drops what arrives while no take rolls.
+        self._standing: List[Any] = []
+        if ros is not None:
+            for topic, msgtype in standing_topics:
+                self._standing.append(ros.subscribe_raw(topic, msgtype, self._writer(topic, msgtype)))
 
     def _declare_topics(self) -> None:
         """Record each topic with the QoS its publisher offers, so ``ros2 bag play`` offers it again."""
@@ -125,6 +134,8 @@ class NodeTakes:
     def close(self) -> None:
         with self._lock:
             self._unsubscribe()
+            while self._standing:
+                self._ros.unsubscribe(self._standing.pop())
 
     def _record_published(self, topic: str, msgtype: str, msg: Any) -> None:
         self.recorder.write(topic, msgtype, self._serialize(msg), self._clock_ns())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import psutil
 import pytest
@@ -39,7 +40,12 @@ def test_the_node_runs_the_captioner_worker_and_a_take_records_its_results(tmp_p
         assert set(first["result"]) == {"labels", "model"}
         assert node.onset("take", "start", "--scene", "cap", "--shot", "1", "--take", "1",
                           "--control", url, "--token", TOKEN).returncode == 0
-        seen = [m for m in (results.recv(timeout_ms=1000) for _ in range(5)) if m is not None]
+        seen = []
+        deadline = time.monotonic() + 2.0  # a take of 2 s: the results are recorded from its start
+        while time.monotonic() < deadline:
+            message = results.recv(timeout_ms=500)
+            if message is not None:
+                seen.append(message)
         assert node.onset("take", "stop", "--control", url, "--token", TOKEN).returncode == 0
         assert seen, "the worker stopped sending results while the take rolled"
         workers = [p for p in psutil.Process(node.process.pid).children(recursive=True)
