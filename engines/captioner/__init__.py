@@ -1,11 +1,13 @@
-"""Onset's captioner: labels fused frames from what a real rig measures.
+"""Onset's captioner: labels fused frames from what a real rig measures, and a model that reads them.
 
-The auto-labeler's parts so far: ``lens`` (focal length, its 35 mm equivalent, zoom over a window),
-``movement`` (camera movement class over a window of rig poses), ``subject`` (the framed person
-from the LiDAR depth), ``shot_size`` (the shot size from where the frame's lower edge cuts the
-subject) and ``labeler`` (:class:`AutoLabeler`: all of them for each fused frame). Each module's docstring
-states its maths, units and thresholds; see docs/architecture.md, Engines, for where the
-captioner runs.
+The auto-labeler: ``lens`` (focal length, its 35 mm equivalent, zoom over a window), ``movement``
+(camera movement class over a window of rig poses), ``subject`` (the framed person from the LiDAR
+depth), ``shot_size`` (the shot size from where the frame's lower edge cuts the subject) and
+``labeler`` (:class:`AutoLabeler`: all of them for each fused frame). Beside it: ``inputs`` (what
+the model sees), ``dataset`` (takes to a labelled dataset, docs/dataset.md), ``model`` (the
+network, training, calibration, evaluation, shot captions; docs/captioner-model.md), ``export``
+(ONNX in live stages) and ``live`` (the engine a worker runs). Each module's docstring states its
+maths, units and thresholds; docs/architecture.md, Engines, says where the captioner runs.
 """
 
 from engines.captioner.lens import (
