@@ -38,7 +38,6 @@ def _build(args: argparse.Namespace) -> int:
 
     from engines.captioner.dataset import BuildOptions, DatasetError, build_dataset, plan_build
     from engines.captioner.dataset.build import check_output
-    from engines.captioner.dataset.refuse import MOVEMENT_MIN_FPS
     from engines.captioner.dataset.splits import SPLITS, split_table
 
     options = BuildOptions(fps=args.fps, val_scenes=_scenes(args.val_scenes), test_scenes=_scenes(args.test_scenes),
@@ -50,9 +49,6 @@ def _build(args: argparse.Namespace) -> int:
         check_output(Path(args.out), options.overwrite)
         plan = plan_build(takes, options)
         print("\n".join(split_table(plan.assignment, plan.takes_per_scene())))
-        if options.fps < MOVEMENT_MIN_FPS:
-            print(f"note: at {options.fps:g} fps the labeler's 0.5 s movement window holds too few frames: "
-                  f"movement is marked missing (take {MOVEMENT_MIN_FPS:g} fps or more)")
         empty = [s for s in SPLITS if s not in plan.assignment.values()]
         if empty:
             print(f"note: no scene fell in {' or '.join(empty)}; name scenes with --val-scenes / --test-scenes")

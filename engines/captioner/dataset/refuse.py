@@ -8,8 +8,9 @@ window needs the frames before). Nothing here fuses or labels by itself.
 
 **Chosen frames and what fusion gets** are :mod:`.gather`'s: the frame nearest each point of a
 ``fps`` grid; poses, lens and LiDAR points in the take's synchronizer window around the frame's
-exposure time t, the take's camera. The labeler sees only the chosen frames: below
-:data:`MOVEMENT_MIN_FPS` (12) its movement window is too sparse and movement is missing.
+exposure time t, the take's camera. The labeler sees the chosen frames and, between them, every
+rig pose the take recorded (:meth:`AutoLabeler.observe`): the movement is the telemetry's, at its
+own rate, whatever ``fps`` the dataset keeps.
 ``frame_index`` is the frame's place among all the take's camera frames (0-based), so it names the
 same frame at any rate.
 
@@ -50,14 +51,11 @@ from engines.captioner.dataset.errors import NoCameraFramesError
 from engines.captioner.dataset.gather import FrameChooser, Optics, SweepBuffer, lens_at, nearest, pose_track_at
 from engines.captioner.dataset.source import TakeSource, open_take
 from engines.captioner.labeler import AutoLabeler, FrameLabels
-from engines.captioner.lens import MIN_WINDOW_SAMPLES
-from engines.captioner.movement import DEFAULT_WINDOW_S
 from sensors.vocabulary import NS_PER_S, FusedFrame, ImageFrame, RigPose, Stamp, Timecode
 
 __all__ = [
     "DEFAULT_FPS",
     "LIDAR_WAIT_NS",
-    "MOVEMENT_MIN_FPS",
     "TAKE_REASONS",
     "TakeFrame",
     "TakeFrames",
@@ -65,9 +63,6 @@ __all__ = [
 ]
 
 DEFAULT_FPS = 12.0
-#: Below this rate the labeler's movement window (0.5 s) holds fewer frames than it needs (six):
-#: movement is then marked missing on every frame.
-MOVEMENT_MIN_FPS = MIN_WINDOW_SAMPLES / DEFAULT_WINDOW_S
 #: A frame waits for LiDAR points past its window at most until the bag's log time is this much later.
 LIDAR_WAIT_NS = NS_PER_S
 #: Why a take's labels are missing when the take lacks a sensor (formatted with the topic names).

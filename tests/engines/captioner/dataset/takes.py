@@ -81,6 +81,8 @@ class Replayed:
     camera_indices: List[int] = field(default_factory=list)
     topics: Dict[str, str] = field(default_factory=dict)
     seed: int = 0
+    #: Every telemetry sample written, in order: (its pose on the master clock, its focal length).
+    telemetry: List[tuple] = field(default_factory=list)
 
     def image(self, position: int) -> np.ndarray:
         """The picture of the take's frame number ``position`` (0-based, in the order written)."""
@@ -262,6 +264,7 @@ def record_replay(
             pose = RigPose(t_ns, np.asarray(sample.position_m, dtype=float), matrix_to_quat(
                 rotation_from_pan_tilt_roll(sample.pan_deg, sample.tilt_deg, sample.roll_deg)))
             write("pose", "geometry_msgs/msg/TransformStamped", msgs.pose(pose), event.host_ns)
+            out.telemetry.append((pose, None if sample.lens is None else float(sample.lens.focal_length_mm)))
             if sample.lens is not None:
                 write("lens", LENS_MSGTYPE, msgs.lens(sample.lens, t_ns, sample.zoom_raw, sample.focus_raw),
                       event.host_ns)

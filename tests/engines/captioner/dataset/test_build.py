@@ -152,13 +152,21 @@ def _close(value, expected, **tolerance) -> bool:
 
 
 def _live_labels(replayed, stored: List[dict]):
-    """The AutoLabeler on the frames fused live, fed the frames the dataset kept, in order."""
+    """The AutoLabeler on the frames fused live, fed the frames the dataset kept, in order, and
+    the telemetry the take recorded before each of them (the last 2 s of it at most, as the
+    builder hands it on)."""
     fused_t = np.array([f.t_ns for f in replayed.fused], dtype=np.int64)
     labeler = AutoLabeler(replayed.rig.camera.intrinsics.sensor_width_mm)
-    out = []
+    telemetry = sorted(replayed.telemetry, key=lambda item: int(item[0].t_ns))
+    out, fed_until = [], None
     for s in stored:
         j = int(np.argmin(np.abs(fused_t - s["meta"]["t_ns"])))
         assert abs(int(fused_t[j]) - s["meta"]["t_ns"]) < SAME_FRAME_NS
+        t = s["meta"]["t_ns"]
+        between = [item for item in telemetry if (fed_until is None or item[0].t_ns > fed_until) and item[0].t_ns < t]
+        for pose, focal in between[-200:]:
+            labeler.observe(pose, focal)
+        fed_until = t
         out.append(labeler.label(replayed.fused[j]))
     return out
 
