@@ -1,29 +1,12 @@
 """Shared fixtures: one thread for torch, a synthetic train/val pair and one tiny model trained on it."""
 
-import pytest
-import torch
-
-from engines.captioner.model.train import TrainConfig, train_captioner
-from tests.engines.captioner.model.synthetic import SyntheticClips
-
-torch.set_num_threads(1)
-
-#: The tiny model's training in these tests: enough passes to be well above chance, few enough to be quick.
-TINY_TRAINING = TrainConfig(size="tiny", epochs=6, batch_size=8, learning_rate=5e-3, threads=1, patience=6,
-                            progress=False, seed=4)
+import importlib.util
 
 
-@pytest.fixture(scope="session")
-def synthetic_train() -> SyntheticClips:
-    return SyntheticClips(192, seed=11, cache=True)
-
-
-@pytest.fixture(scope="session")
-def synthetic_val() -> SyntheticClips:
-    return SyntheticClips(64, seed=12, cache=True)
-
-
-@pytest.fixture(scope="session")
-def trained(synthetic_train, synthetic_val):
-    """The tiny model trained on the synthetic clips (a TrainResult)."""
-    return train_captioner(synthetic_train, synthetic_val, TINY_TRAINING)
+if importlib.util.find_spec("torch") is None:
+    # The Python 3.10 venv has no torch (README, "What is untested here"): there only the shot
+    # aggregation, which needs none, is collected; pytest reports the rest as not collected.
+    collect_ignore = ["synthetic.py", "test_calibrate.py", "test_checkpoint.py", "test_cli.py", "test_evaluate.py",
+                      "test_flow.py", "test_network.py", "test_runner.py", "test_train.py"]
+else:
+    from tests.engines.captioner.model._torch_fixtures import *  # noqa: F401,F403  (fixtures)
