@@ -22,7 +22,6 @@ with what was expected; the worker counts it and goes on.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -208,7 +207,3 @@ class CaptionerEngine:
         if self.model is not None:
             self.model.close()
 
-
-def read_card(export_dir: Union[str, Path]) -> Dict[str, Any]:
-    path = Path(export_dir) / "card.json"
-    return json.loads(path.read_text()) if path.is_file() else {}

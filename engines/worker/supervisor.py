@@ -21,7 +21,7 @@ import signal
 import subprocess
 import threading
 import time
-from typing import Deque, List, Optional, Sequence
+from typing import Deque, Optional, Sequence
 
 __all__ = ["Supervisor", "WorkerFailed", "RESTARTS_ENV"]
 
@@ -145,7 +145,3 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
     except (ProcessLookupError, PermissionError):
         pass
 
-
-def worker_argv(python: str, module: str, args: List[str]) -> List[str]:
-    """``python -m module args...``: how a supervisor starts a worker module."""
-    return [python, "-m", module, *args]
