@@ -238,9 +238,9 @@ def worker_row(folder: Path, seconds: float) -> dict:
 def _free_port() -> int:
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from sensors.ports import free_loopback_port
+
+    return free_loopback_port(socket.SOCK_STREAM)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

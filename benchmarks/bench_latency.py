@@ -32,6 +32,7 @@ import numpy as np
 
 from config import load_profile
 from sensors.vocabulary import NS_PER_MS, NS_PER_S
+from sensors.ports import free_loopback_port
 
 _WARM_UP_S = 6.0
 _MS = NS_PER_MS
@@ -40,9 +41,7 @@ PREVIOUS_MEDIAN_MS = 157.0
 
 
 def _free_port(kind=socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_loopback_port(kind)
 
 
 def _consume(endpoint: str, start_ns: int, stop_ns: int, conn) -> None:

@@ -61,6 +61,7 @@ from edge.plans.check import check_take
 from edge.plans.errors import PlanRunError, PlanTakeError, TakeCheckError
 from edge.plans.sim import DEFAULT_LEAD_S, StagedTake, stage_take
 from edge.plans.types import PlannedTake
+from sensors.ports import free_loopback_port
 
 __all__ = [
     "PREROLL_S",
@@ -126,9 +127,7 @@ def next_take_number(takes_dir: Path, scene: str, shot: str) -> int:
 
 
 def _free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_loopback_port(socket.SOCK_STREAM)
 
 
 class _Failed(Exception):

@@ -10,6 +10,7 @@ from typing import Dict, Optional
 import yaml
 
 from config import PROFILE_DIR
+from sensors.ports import free_loopback_port
 
 __all__ = ["free_port", "sim_profile_on_free_ports"]
 
@@ -18,10 +19,8 @@ _UDP_INPUTS = ("lidar", "freed", "camera", "timecode")
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:
-    """A port on 127.0.0.1 that nothing held a moment ago (UDP by default)."""
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port on 127.0.0.1 that nothing holds (UDP by default), outside the ephemeral range."""
+    return free_loopback_port(kind)
 
 
 def sim_profile_on_free_ports(path: Path, ports: Optional[Dict[str, int]] = None, **edit) -> Dict[str, int]:

@@ -7,12 +7,11 @@ import pytest
 from config import load_rig
 from sensors.errors import SensorOpenError
 from sensors.rig import SensorRig
+from sensors.ports import free_loopback_port
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_loopback_port()
 
 
 def _rig(lidar_port: int, freed_port: int):

@@ -9,14 +9,9 @@ import pytest
 from config import load_rig
 from edge.node import EdgeNode
 from sensors.errors import SensorOpenError
+from sensors.ports import free_loopback_port
 
 pytestmark = pytest.mark.gst
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _assert_port_free(port: int) -> None:
@@ -25,7 +20,7 @@ def _assert_port_free(port: int) -> None:
 
 
 def test_a_failing_part_closes_the_parts_already_open():
-    freed_port = _free_udp_port()
+    freed_port = free_loopback_port()
     rig = load_rig({"lidars": [{"name": "ouster", "source": "ros", "port": 0}],
                     "telemetry": [{"name": "freed", "port": freed_port}]})
     node = EdgeNode(rig, with_ros=False, stream_endpoint="tcp://127.0.0.1:0")
@@ -36,7 +31,7 @@ def test_a_failing_part_closes_the_parts_already_open():
 
 
 def test_the_recorder_needs_a_control_token(tmp_path):
-    rig = load_rig({"lidars": [{"port": _free_udp_port()}], "telemetry": [{"port": _free_udp_port()}]})
+    rig = load_rig({"lidars": [{"port": free_loopback_port()}], "telemetry": [{"port": free_loopback_port()}]})
     node = EdgeNode(rig, with_ros=False, recorder_config=rig.recorder.model_copy(update={"takes_dir": tmp_path}),
                     stream_endpoint="tcp://127.0.0.1:0")
     with pytest.raises(SensorOpenError, match="ONSET_CONTROL_TOKEN"):
@@ -44,7 +39,7 @@ def test_the_recorder_needs_a_control_token(tmp_path):
 
 
 def test_without_ros_the_node_fuses_and_closes_cleanly():
-    lidar_port, freed_port = _free_udp_port(), _free_udp_port()
+    lidar_port, freed_port = free_loopback_port(), free_loopback_port()
     rig = load_rig({"lidars": [{"port": lidar_port}], "telemetry": [{"port": freed_port}]})
     with EdgeNode(rig, with_ros=False, stream_endpoint="tcp://127.0.0.1:0") as node:
         assert node.ros is None and node.stream.endpoint.startswith("tcp://127.0.0.1:")

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import time
 
 import numpy as np
 import pytest
+from sensors.ports import free_loopback_port
 
 pytestmark = [pytest.mark.ros, pytest.mark.gst]
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ouster_cloud(stamp_ns: int, beams: int = 16, columns: int = 128):
@@ -52,7 +46,7 @@ def test_node_takes_a_vendor_pointcloud2_topic(monkeypatch):
     monkeypatch.setenv("ROS_DOMAIN_ID", str(1 + (os.getpid() * 13) % 99))
     rig = load_rig({
         "lidars": [{"name": "ouster", "source": "ros", "port": 0}],
-        "telemetry": [{"name": "freed", "port": _free_udp_port()}],
+        "telemetry": [{"name": "freed", "port": free_loopback_port()}],
         "ros": RosConfig(inputs=RosInputs.ouster()).model_dump(mode="json"),
     })
     context = Context()

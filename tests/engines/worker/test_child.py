@@ -15,14 +15,13 @@ import pytest
 from edge.stream import FusedFramePublisher
 from engines.worker import ResultSubscriber, Supervisor
 from tests.edge.stream.frames import make_frame
+from sensors.ports import free_loopback_port
 
 pytestmark = pytest.mark.slow
 
 
 def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_loopback_port(socket.SOCK_STREAM)
 
 
 def _pump(publisher, results, frames, seconds, first_index=0):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 
 import numpy as np
 from hypothesis import settings
@@ -10,6 +9,7 @@ from hypothesis import settings
 from config.models import ClockConfig, LensCalibrationConfig, TelemetryConfig
 from sensors.vocabulary import LensState, RigPose, matrix_to_quat, rotation_from_pan_tilt_roll
 from tests.polling import wait_for  # noqa: F401 - re-exported for the telemetry tests
+from sensors.ports import free_loopback_port
 
 EPOCH_NS = 1_700_000_000_000_000_000
 
@@ -52,10 +52,8 @@ def sim_stage_config(**changes) -> TelemetryConfig:
 
 
 def free_udp_port() -> int:
-    """A loopback UDP port the OS just handed out (bind 0, read it back, release it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback UDP port nothing holds, outside the ephemeral range senders draw from."""
+    return free_loopback_port()
 
 
 def angle_diff_deg(a: float, b: float) -> float:
