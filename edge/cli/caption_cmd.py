@@ -1,4 +1,4 @@
-"""``onset caption TAKE --model FILE``: a recorded take's shot-level captions, as JSON and CSV.
+"""``onset caption TAKE [--model FILE]``: a recorded take's shot-level captions, as JSON and CSV.
 
 The take's frames are fused again at the captioner's clip rate
 (``engines.captioner.dataset.iter_take_frames``), run through the model frame by frame
@@ -91,7 +91,10 @@ def _caption(args: argparse.Namespace) -> int:
     if args.min_shot_s <= 0:
         raise ModelError(f"--min-shot-s must be positive; got {args.min_shot_s}")
     torch.set_num_threads(args.threads)
-    checkpoint = load_checkpoint(args.model)
+    from engines.captioner.shipped import SHIPPED_CHECKPOINT
+
+    model_path = Path(args.model).expanduser() if args.model else SHIPPED_CHECKPOINT
+    checkpoint = load_checkpoint(model_path)
     model = checkpoint.build_model()
     min_frames = max(1, int(round(args.min_shot_s * CLIP_RATE_HZ)))
     predictions, shots = caption_frames(model, _take_frames(take_dir), depth=not args.no_depth, min_frames=min_frames)
@@ -99,7 +102,7 @@ def _caption(args: argparse.Namespace) -> int:
         raise ModelError(f"{take_dir} gave no frames to caption")
     document = shots_document(
         shots, predictions, take={"path": str(take_dir.resolve()), "name": take_dir.name, "depth": not args.no_depth},
-        model={"path": str(Path(args.model).resolve()), "weights_sha256": checkpoint.weights_sha256,
+        model={"path": str(model_path.resolve()), "weights_sha256": checkpoint.weights_sha256,
                "size": checkpoint.network.name},
         min_frames=min_frames)
     paths = write_captions(Path(args.out).expanduser() if args.out else take_dir, document, shots_csv(shots))
@@ -107,6 +110,8 @@ def _caption(args: argparse.Namespace) -> int:
         tc = f"{shot.tc_in or '-'} - {shot.tc_out or '-'}"
         print(f"shot {shot.index}  frames {shot.first_frame}-{shot.last_frame}  TC {tc}  {shot.sentence}  "
               f"(confidence {100 * shot.confidence:.0f} %, {len(shot.outliers)} outlier frames)")
+        for conflict in shot.conflicts:
+            print(f"  conflict: {conflict}")
     print(f"{len(shots)} shots over {len(predictions)} frames -> {', '.join(str(p) for p in paths)}")
     return 0
 
@@ -118,10 +123,12 @@ def register(groups: argparse._SubParsersAction) -> None:
         description="Run the captioner over a recorded take and write its shot-level captions: shot size, movement,\n"
                     "focal length, subject distance, outlier frames, a confidence and a sentence per shot, as\n"
                     f"{CAPTIONS_JSON} and {CAPTIONS_CSV} (docs/captioner-model.md).",
-        epilog="examples:\n  onset caption takes/12_3_004_20261105T142233Z --model models/captioner.onsetcap\n"
+        epilog="examples:\n  onset caption takes/12_3_004_20261105T142233Z\n"
                "  onset caption TAKE --model m.onsetcap --out /tmp/captions --no-depth")
     parser.add_argument("take", metavar="TAKE", help="the take's folder")
-    parser.add_argument("--model", required=True, metavar="FILE", help="a model file from `onset engines train captioner`")
+    parser.add_argument("--model", default=None, metavar="FILE",
+                        help="a model file from `onset engines train captioner` (default: the shipped model, "
+                             "engines/captioner/models/captioner.onsetcap)")
     parser.add_argument("--out", default=None, metavar="DIR", help="where to write the captions (default: the take folder)")
     parser.add_argument("--no-depth", action="store_true", help="zero the depth planes (as on a rig without LiDAR)")
     parser.add_argument("--min-shot-s", type=float, default=1.0, metavar="S",

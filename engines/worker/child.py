@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
+from engines.captioner.shipped import SHIPPED_EXPORT
 from engines.worker.loop import WorkerCounters, serve
 from engines.worker.supervisor import RESTARTS_ENV
 
@@ -27,7 +28,7 @@ __all__ = ["main", "build_engine", "SHIPPED_CAPTIONER"]
 
 _log = logging.getLogger("onset.worker")
 #: The captioner model shipped with Onset (rebuilt by `make captioner-model`).
-SHIPPED_CAPTIONER = Path(__file__).resolve().parents[1] / "captioner" / "models" / "default"
+SHIPPED_CAPTIONER = SHIPPED_EXPORT
 
 
 def build_engine(name: str, rig: Any, model: Optional[str] = None, backend: Optional[str] = None) -> Tuple[Any, Any]:

@@ -5,7 +5,10 @@ cut where that label changes *for good*: a run of frames shorter than ``min_fram
 :data:`MIN_SHOT_FRAMES`, one second at the clip rate) is not a shot of its own but frames that
 disagree with their neighbours. Such runs are merged away shortest first: one between two runs
 of the same label joins them, otherwise it joins its longer neighbour (the earlier one on a
-tie), until every run is at least ``min_frames`` long or one run is left.
+tie), until every run is at least ``min_frames`` long or one run is left. Neighbouring shots whose
+captions then read the same shot size and movement (the caption takes the class of highest mean
+probability, which can differ from the frames' joint label) are one shot: they are joined and
+captioned again until no two neighbours agree.
 
 **A shot's caption**:
 
@@ -22,6 +25,12 @@ tie), until every run is at least ``min_frames`` long or one run is left.
   is right if its parts err independently; the distance part is left out when there is no subject);
 * **outliers**: every frame whose shot size or movement differs from the shot's, or whose focal
   length or subject distance is an outlier, with the reasons;
+* **conflicts**: parts of the caption that contradict each other, said rather than hidden: a zoom
+  whose focal-length line runs the other way (or stays within :data:`SLOW_ZOOM_PCT_PER_S` / 10 of
+  flat), a dolly in whose subject distance grows (or out, shrinks). A conflicting zoom or dolly has
+  no speed adjective, and its movement confidence is halved: the two readings cannot both be right;
+* **TC in/out**: the first and last timecode among the shot's frames (a take's first or last frame
+  may have been recorded before or after its timecode label);
 * a **sentence** as a camera department says it: "MCU on 75 mm, slow push-in, subject at 2.4 m".
   A dolly is slow under :data:`SLOW_DOLLY_M_PER_S` and fast over :data:`FAST_DOLLY_M_PER_S` (from
   the distance line's slope), a zoom slow under :data:`SLOW_ZOOM_PCT_PER_S` and fast over
@@ -143,12 +152,14 @@ class ShotCaption:
     confidence: float
     outliers: Tuple[OutlierFrame, ...]
     sentence: str
+    conflicts: Tuple[str, ...] = ()
 
     def to_dict(self) -> Dict[str, object]:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "outliers"}
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("outliers", "conflicts")}
         for key, value in out.items():
             if isinstance(value, float):
                 out[key] = round(value, 4)
+        out["conflicts"] = list(self.conflicts)
         out["outliers"] = [{"frame_index": o.frame_index, "t_ns": o.t_ns, "timecode": o.timecode,
                             "reasons": list(o.reasons)} for o in self.outliers]
         return out
@@ -229,6 +240,21 @@ def caption_sentence(shot_size: str, movement: str, focal_mm_start: float, focal
     return f"{shot_size} on {lens}, {move}, subject at {distance_m:.1f} m"
 
 
+def _conflicts(movement: str, rate: Optional[float]) -> Tuple[str, ...]:
+    """What contradicts a zoom or dolly caption in its own focal or distance line (module docstring)."""
+    if rate is None:
+        return ()
+    if movement.startswith("zoom"):
+        expected = 1.0 if movement == "zoom_in" else -1.0
+        if rate * expected < SLOW_ZOOM_PCT_PER_S / 10.0:
+            return (f"{movement.replace('_', ' ')}, but the focal length changes {rate:+.1f} %/s",)
+    elif movement.startswith("dolly"):
+        expected = -1.0 if movement == "dolly_in" else 1.0  # a push-in brings the subject closer
+        if rate * expected <= 0.0:
+            return (f"{movement.replace('_', ' ')}, but the subject distance changes {rate:+.2f} m/s",)
+    return ()
+
+
 def _shot(index: int, frames: Sequence[FramePrediction]) -> ShotCaption:
     shot_probs = np.stack([f.shot_size_probs for f in frames])
     move_probs = np.stack([f.movement_probs for f in frames])
@@ -248,6 +274,9 @@ def _shot(index: int, frames: Sequence[FramePrediction]) -> ShotCaption:
         rate, unit = distance[1] * distance_median, "m/s"
     elif movement.startswith("zoom"):
         rate, unit = 100.0 * focal[1], "%/s"
+    conflicts = _conflicts(movement, rate)
+    if conflicts:
+        rate = None
     outliers: List[OutlierFrame] = []
     for k, f in enumerate(frames):
         reasons = []
@@ -262,17 +291,21 @@ def _shot(index: int, frames: Sequence[FramePrediction]) -> ShotCaption:
         if reasons:
             outliers.append(OutlierFrame(f.frame_index, f.t_ns, f.timecode, tuple(reasons)))
     parts = [float(shot_probs[:, shot_k].mean()), float(move_probs[:, move_k].mean()), focal[4]]
+    if conflicts:
+        parts[1] *= 0.5
     if has_subject:
         parts.append(distance[4])
     focal_mean = float(focal_values.mean())
+    timecodes = [f.timecode for f in frames if f.timecode is not None]
     return ShotCaption(
         index=index, first_frame=frames[0].frame_index, last_frame=frames[-1].frame_index, frames=len(frames),
-        start_ns=frames[0].t_ns, end_ns=frames[-1].t_ns, tc_in=frames[0].timecode, tc_out=frames[-1].timecode,
+        start_ns=frames[0].t_ns, end_ns=frames[-1].t_ns, tc_in=timecodes[0] if timecodes else None,
+        tc_out=timecodes[-1] if timecodes else None,
         shot_size=shot_size, shot_size_confidence=parts[0], movement=movement, movement_confidence=parts[1],
         focal_mm_mean=focal_mean, focal_mm_start=focal_start, focal_mm_end=focal_end, focal_confidence=focal[4],
         distance_m_median=distance_median, distance_confidence=distance[4] if has_subject else None,
         movement_rate=rate, movement_rate_unit=unit, confidence=float(np.prod(parts)),
-        outliers=tuple(outliers),
+        outliers=tuple(outliers), conflicts=conflicts,
         sentence=caption_sentence(shot_size, movement, focal_start, focal_end, focal_mean, distance_median, rate))
 
 
@@ -284,14 +317,24 @@ def aggregate_shots(frames: Sequence[FramePrediction], min_frames: int = MIN_SHO
     if any(b.frame_index <= a.frame_index for a, b in zip(frames, frames[1:])):
         raise ModelInputError("frame outputs must come in order of frame_index, each index once")
     joint = [f.shot_size_index * len(MOVEMENT_CLASSES) + f.movement_index for f in frames]
-    return [_shot(i, frames[a:b]) for i, (a, b, _) in enumerate(stable_runs(joint, min_frames))]
+    spans = [[a, b] for a, b, _ in stable_runs(joint, min_frames)]
+    shots = [_shot(0, frames[a:b]) for a, b in spans]
+    k = 0
+    while k + 1 < len(shots):  # neighbours whose captions agree are one shot
+        if (shots[k].shot_size, shots[k].movement) == (shots[k + 1].shot_size, shots[k + 1].movement):
+            spans[k:k + 2] = [[spans[k][0], spans[k + 1][1]]]
+            shots[k:k + 2] = [_shot(0, frames[spans[k][0]:spans[k][1]])]
+            k = max(0, k - 1)
+        else:
+            k += 1
+    return [_shot(i, frames[a:b]) for i, (a, b) in enumerate(spans)]
 
 
 CSV_COLUMNS: Tuple[str, ...] = (
     "shot", "first_frame", "last_frame", "frames", "tc_in", "tc_out", "start_ns", "end_ns", "shot_size",
     "shot_size_confidence", "movement", "movement_confidence", "focal_mm_mean", "focal_mm_start", "focal_mm_end",
     "distance_m_median", "movement_rate", "movement_rate_unit", "confidence", "outlier_count", "outlier_frames",
-    "caption",
+    "conflicts", "caption",
 )
 
 
@@ -304,7 +347,8 @@ def _cell(value: object, digits: int = 3) -> str:
 
 
 def shots_csv(shots: Sequence[ShotCaption]) -> str:
-    """One row per shot, :data:`CSV_COLUMNS`; outlier frames as space-separated frame indexes."""
+    """One row per shot, :data:`CSV_COLUMNS`; outlier frames as space-separated frame indexes,
+    conflicts separated by "; "."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -314,7 +358,7 @@ def shots_csv(shots: Sequence[ShotCaption]) -> str:
             s.shot_size, _cell(s.shot_size_confidence), s.movement, _cell(s.movement_confidence),
             _cell(s.focal_mm_mean, 1), _cell(s.focal_mm_start, 1), _cell(s.focal_mm_end, 1),
             _cell(s.distance_m_median, 2), _cell(s.movement_rate), _cell(s.movement_rate_unit), _cell(s.confidence),
-            len(s.outliers), " ".join(str(o.frame_index) for o in s.outliers), s.sentence,
+            len(s.outliers), " ".join(str(o.frame_index) for o in s.outliers), "; ".join(s.conflicts), s.sentence,
         ])
     return buf.getvalue()
 

@@ -128,6 +128,19 @@ def test_caption_writes_json_and_csv(model_file, monkeypatch, tmp_path, capsys):
     assert json.loads((elsewhere / "captions.json").read_text())["take"]["depth"] is False
 
 
+def test_caption_reads_with_the_shipped_model_by_default(monkeypatch, tmp_path):
+    from engines.captioner.shipped import SHIPPED_CHECKPOINT
+
+    take_dir = tmp_path / "take"
+    take_dir.mkdir()
+    frames = synthetic_take([("MS", "static", 16)], seed=5)
+    monkeypatch.setattr(caption_cmd, "_take_frames", lambda path: iter(frames))
+    assert main(["caption", str(take_dir), "--threads", "1"]) == 0
+    doc = json.loads((take_dir / caption_cmd.CAPTIONS_JSON).read_text())
+    assert doc["model"]["path"] == str(SHIPPED_CHECKPOINT)
+    assert doc["model"]["weights_sha256"] == load_checkpoint(SHIPPED_CHECKPOINT).weights_sha256
+
+
 def test_caption_errors_are_one_line(tmp_path, capsys):
     take_dir = tmp_path / "take"
     take_dir.mkdir()

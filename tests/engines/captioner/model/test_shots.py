@@ -75,6 +75,42 @@ def test_shots_are_found(take):
     assert [(s.shot_size, s.movement) for s in shots] == [("MS", "static"), ("MCU", "dolly_in"), ("none", "zoom_in")]
     assert shots[0].tc_in == "01:00:00:00" and shots[0].start_ns == 0
     assert shots[2].end_ns == take[-1].t_ns
+    # frames 24 on carry no timecode: shot 0 ends inside the labelled part, the others have none
+    assert shots[0].tc_out == "01:00:00:23" and shots[1].tc_in is None and shots[2].tc_out is None
+    assert all(s.conflicts == () for s in shots)
+
+
+def test_tc_in_and_out_are_the_first_and_last_known_timecodes():
+    frames = [_frame(i, "MS", "static") for i in range(20)]
+    frames = [FramePrediction(**{**f.__dict__, "timecode": None}) if f.frame_index in (0, 1, 19) else f
+              for f in frames]
+    (shot,) = aggregate_shots(frames, min_frames=12)
+    assert (shot.tc_in, shot.tc_out) == ("01:00:00:02", "01:00:00:18")
+
+
+def test_neighbours_whose_captions_agree_are_one_shot():
+    # 20 static, then a span the frame-by-frame runs call a zoom (two unsure zoom runs around a short
+    # static one, merged into one run), then 20 static. That span's mean probabilities read static,
+    # so its caption is the same as its neighbours': one shot, not three.
+    frames = []
+    for i in range(60):
+        unsure_zoom = 20 <= i < 27 or 33 <= i < 40
+        frames.append(_frame(i, "MS", "zoom_in" if unsure_zoom else "static", p=0.4 if unsure_zoom else 0.9))
+    assert len(stable_runs([f.movement_index for f in frames], 12)) == 3
+    (shot,) = aggregate_shots(frames, min_frames=12)
+    assert (shot.first_frame, shot.last_frame, shot.movement) == (0, 59, "static")
+
+
+def test_a_zoom_against_its_own_focal_line_is_a_conflict_not_a_speed():
+    falling = [_frame(i, "none", "zoom_in", focal_mm=50.0 * np.exp(-0.1 * i / FPS)) for i in range(24)]
+    (shot,) = aggregate_shots(falling, min_frames=12)
+    assert shot.movement == "zoom_in" and shot.movement_rate is None
+    assert len(shot.conflicts) == 1 and "zoom in, but the focal length changes -10.0 %/s" in shot.conflicts[0]
+    assert shot.movement_confidence == pytest.approx(0.45, abs=1e-6)  # 0.9, halved
+    assert shot.sentence == "No subject, 50-41 mm, zoom in"
+    away = [_frame(i, "MCU", "dolly_in", distance_m=3.0 + 0.2 * i / FPS) for i in range(24)]
+    (shot,) = aggregate_shots(away, min_frames=12)
+    assert shot.movement_rate is None and "dolly in, but the subject distance changes +0.20 m/s" in shot.conflicts[0]
 
 
 def test_captions_carry_the_measured_values(take):
