@@ -14,11 +14,15 @@ Three tables, every figure from this run:
    reads fused frames published at 24 fps for ``--seconds`` from a replayed take of the simulated
    stage (a dolly-in on the default profile); its CPU share (of one core), the frames it processed,
    skipped and lost, and the result latency p50/p99 (frame sent -> result published).
+4. **Beside the node and the stage**: ``onset node run`` on the default profile without engines
+   (the baseline) and with ``--engines``, ``--stage-seconds`` each after a warm-up: the fused-frame
+   rate and in-sync share the node reports, each process's CPU share, and the worker's own counts
+   (``benchmarks/_on_stage.py``). ``--no-stage`` leaves this table out.
 
 The model is ``--model DIR`` (an export directory), else the one shipped with Onset, else an
 untrained export of the default size (latency does not depend on the weights; the table says which).
 
-Run: ``.venv/bin/python -m benchmarks captioner [--runs N] [--seconds S] [--model DIR]``.
+Run: ``.venv/bin/python -m benchmarks captioner [--runs N] [--seconds S] [--stage-seconds S] [--model DIR]``.
 """
 
 from __future__ import annotations
@@ -248,6 +252,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--model", default=None, help="captioner export directory (default: the shipped model)")
+    parser.add_argument("--stage-seconds", type=float, default=40.0,
+                        help="seconds of each run beside the node and the stage (table 4)")
+    parser.add_argument("--no-stage", action="store_true", help="leave out table 4")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
         folder, which = _model_dir(args.model, Path(scratch))
@@ -280,6 +287,38 @@ def main(argv: Optional[List[str]] = None) -> int:
         if lat:
             print(f"  result latency (frame sent -> result out) p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms "
                   f"over {lat['n']} results")
+    if not args.no_stage:
+        return _stage_table(args.stage_seconds)
+    return 0
+
+
+def _stage_table(seconds: float) -> int:
+    from benchmarks._on_stage import on_stage_runs
+
+    runs = on_stage_runs(seconds)
+    print(f"\n4. beside the node and the simulated stage (onset node run, default profile, {seconds:.0f} s each "
+          f"after 15 s warm-up)")
+    print(f"{'run':<28}{'fused fps':>10}{'in sync':>9}{'node':>7}{'stage':>7}{'worker':>8}{'all':>7}"
+          f"{'fps vs baseline':>17}")
+    base = runs["node and stage"]
+    for name, row in runs.items():
+        if "error" in row:
+            print(f"{name:<28}  {row['error']}")
+            return 1
+        cpu = row["cpu"]
+        ratio = row["fused_fps"] / base["fused_fps"] if "fused_fps" in base else float("nan")
+        print(f"{name:<28}{row['fused_fps']:>10.1f}{100 * row['in_sync']:>8.1f}%{cpu.get('node', 0):>7.2f}"
+              f"{cpu.get('stage', 0):>7.2f}{cpu.get('worker', 0):>8.2f}{sum(cpu.values()):>7.2f}{ratio:>16.2f}x")
+    worker = runs["with the captioner worker"].get("worker")
+    if worker is None:
+        print("  the worker sent no result")
+        return 1
+    lat = runs["with the captioner worker"]["latency_ms"]
+    print(f"  worker (its own counts over the run): processed {worker['processed']}, skipped {worker['skipped']}, "
+          f"lost {worker['lost']}; the node fused {runs['with the captioner worker']['frames']} frames between "
+          f"its status lines; result latency p50 "
+          f"{lat[len(lat) // 2]:.1f} ms, p99 {lat[min(len(lat) - 1, int(0.99 * len(lat)))]:.1f} ms over {len(lat)}")
+    print("  CPU shares are of one core (2 cores = 2.00); 'stage' is the simulated stage's processes")
     return 0
 
 
