@@ -57,6 +57,7 @@ examples:
 def build_parser() -> argparse.ArgumentParser:
     from edge.cli import config_cmd, node_cmd, sensors_cmd, sim_cmd, take_cmd, takes_cmd
     from edge.cli import caption_cmd, dataset_cmd, engines_cmd, plan_cmd
+    from edge.cli import style_cmd
 
     parser = argparse.ArgumentParser(
         prog="onset",
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan_cmd.register(groups)
     engines_cmd.register(groups)
     caption_cmd.register(groups)
+    style_cmd.register(groups)
     return parser
 
 
