@@ -20,7 +20,7 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
 export ROS_LOCALHOST_ONLY := 1
 export ROS_DOMAIN_ID ?= 42
 
-.PHONY: setup demo test test-py311 test-py310 bench clean help captioner-model
+.PHONY: setup demo test test-py311 test-py310 bench clean help captioner-model style-looks
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -94,3 +94,24 @@ captioner-model: setup  ## rebuild the shipped captioner model from new takes (a
 	$(BIN)/onset engines export captioner --model engines/captioner/models/captioner.onsetcap \
 		--out engines/captioner/models/default
 	rm -f engines/captioner/models/default/*.pt
+
+# The shipped looks (engines/style/looks/): controls from the capture-plan takes of stage seeds 1-2
+# (shot as for the captioner, and shot again where missing), each developed by the reference film
+# pipeline for every look; each look learned from those pairs and evaluated on pairs from seed 4's
+# takes, which it never saw. See docs/style-model.md.
+STYLE_WORK ?= $(HOME)/onset-style
+STYLE_TAKES ?= $(CAPTIONER_WORK)/takes
+STYLE_LOOKS := 35mm 16mm super8 push1 push2 bleach-bypass
+style-looks: setup  ## rebuild the shipped looks from new pairs (about 40 minutes, more if takes must be shot)
+	for s in 1 2 4; do [ -d $(STYLE_TAKES)/s$$s ] || ROS_DOMAIN_ID=77 $(BIN)/onset plan run full --seed $$s \
+		--takes-dir $(STYLE_TAKES)/s$$s; done
+	$(BIN)/onset style pairs $(STYLE_TAKES)/s1/*_* $(STYLE_TAKES)/s2/*_* --out $(STYLE_WORK)/pairs-train --every 3 \
+		--quiet --overwrite
+	$(BIN)/onset style pairs $(STYLE_TAKES)/s4/*_* --out $(STYLE_WORK)/pairs-test --every 4 --quiet --overwrite
+	for look in $(STYLE_LOOKS); do \
+		$(BIN)/onset engines train style --pairs $(STYLE_WORK)/pairs-train/$$look \
+			--out engines/style/looks/$$look.look.json --no-progress && \
+		$(BIN)/onset engines evaluate style --look engines/style/looks/$$look.look.json \
+			--pairs $(STYLE_WORK)/pairs-test/$$look --json engines/style/looks/$$look.evaluation.json --no-progress \
+			|| exit 1; \
+	done

@@ -167,9 +167,12 @@ def _add_threads(parser: argparse.ArgumentParser) -> None:
 
 
 def register(groups: argparse._SubParsersAction) -> None:
+    from edge.cli import style_engine_cmd
+
     fmt = argparse.RawDescriptionHelpFormatter
     group = groups.add_parser("engines", help="train, evaluate, export and serve the engines' models",
-                              description="Train and evaluate the engines' models (docs/captioner-model.md).")
+                              description="Train and evaluate the engines' models (docs/captioner-model.md, "
+                                          "docs/style-model.md).")
     verbs = group.add_subparsers(dest="engines_verb", metavar="VERB")
     verbs.required = True
 
@@ -198,6 +201,7 @@ def register(groups: argparse._SubParsersAction) -> None:
                      help="stop after the pass that crosses this much training time (default: 50)")
     _add_threads(cap)
     cap.set_defaults(run=_train_captioner)
+    style_engine_cmd.add_train_style(train_engines)
 
     evaluate = verbs.add_parser("evaluate", help="score an engine's model on a dataset split",
                                 description="Score an engine's model on a dataset split.")
@@ -218,6 +222,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     ev.add_argument("--strict", action="store_true", help=f"exit {TARGETS_MISSED} when a target is missed")
     _add_threads(ev)
     ev.set_defaults(run=_evaluate_captioner)
+    style_engine_cmd.add_evaluate_style(evaluate_engines)
     register_runtime_verbs(verbs)
 
 
@@ -253,29 +258,45 @@ def _serve(args: argparse.Namespace) -> int:
 
     from engines.worker.supervisor import Supervisor
 
-    argv = [sys.executable, "-m", "engines.worker.child", args.engine, "--profile", str(args.profile)]
-    for flag, value in (("--model", args.model), ("--backend", args.backend), ("--stream", args.stream)):
-        if value:
-            argv += [flag, str(value)]
-    if args.no_ros:
-        argv.append("--no-ros")
+    from config import load_profile
+
+    if args.engine is None:
+        rig = load_profile(args.profile)
+        names = [name for name in ("captioner", "style") if getattr(rig.engines, name).enabled]
+    else:
+        names = [args.engine]
+    if args.model and len(names) > 1:
+        print("onset engines serve: --model names one engine's model; name the engine too", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    supervisor = Supervisor(argv, name=args.engine, env=dict(os.environ)).start()
-    print(f"{args.engine} worker started (restarted if it dies); Ctrl-C stops it", flush=True)
+    supervisors = []
+    for name in names:
+        argv = [sys.executable, "-m", "engines.worker.child", name, "--profile", str(args.profile)]
+        for flag, value in (("--model", args.model), ("--backend", args.backend), ("--stream", args.stream)):
+            if value:
+                argv += [flag, str(value)]
+        if args.no_ros:
+            argv.append("--no-ros")
+        supervisors.append(Supervisor(argv, name=name, env=dict(os.environ)).start())
+    print(f"{', '.join(names)} worker{'s' if len(names) > 1 else ''} started (restarted if one dies); "
+          "Ctrl-C stops them", flush=True)
     deadline = None if args.duration is None else time.monotonic() + args.duration
     while not stop.wait(0.5):
-        if not supervisor.running or (deadline is not None and time.monotonic() >= deadline):
+        if not all(s.running for s in supervisors) or (deadline is not None and time.monotonic() >= deadline):
             break
-    supervisor.stop()
-    if supervisor.failure:
-        print(f"onset: {supervisor.failure}", file=sys.stderr)
-        return 1
-    return 0
+    failures = []
+    for supervisor in supervisors:
+        supervisor.stop()
+        if supervisor.failure:
+            failures.append(supervisor.failure)
+    for failure in failures:
+        print(f"onset: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def register_runtime_verbs(verbs: argparse._SubParsersAction) -> None:
@@ -302,10 +323,14 @@ def register_runtime_verbs(verbs: argparse._SubParsersAction) -> None:
                     "(versioned JSON naming the frame's sequence, master time and timecode) goes out on the\n"
                     "engine's result stream (engines.<name>.results_endpoint) and on ROS 2 as std_msgs/String on\n"
                     "/onset/<name>/results. A slow worker skips frames and counts them; it never queues.",
-        epilog="examples:\n  onset engines serve                              the captioner, the shipped model\n"
+        epilog="examples:\n  onset engines serve                              captioner and style, shipped models\n"
+               "  onset engines serve captioner                    the captioner alone\n"
+               "  onset engines serve style --model push1          the style engine, starting on push1\n"
                "  onset engines serve --model models/captioner --backend onnxruntime-cpu\n"
                "  onset node run --engines                         the node starts it itself (make demo)")
-    serve.add_argument("engine", nargs="?", default="captioner", choices=("captioner",))
+    serve.add_argument("engine", nargs="?", default=None, choices=("captioner", "style"),
+                       help="one engine (default: every engine the profile enables); for style, --model is the "
+                            "look to start with")
     add_profile_argument(serve)
     serve.add_argument("--model", default=None, metavar="DIR", help="an export directory (default: the profile's, "
                                                                     "else the model shipped with Onset)")

@@ -131,17 +131,22 @@ def _start_engines(args: argparse.Namespace, rig: Any, stream_endpoint: str) -> 
     """The engine workers this run starts (``--engines``, or the profile's ``engines.start_with_node``),
     each under a supervisor that restarts it when it dies."""
     wanted = args.engines if args.engines is not None else rig.engines.start_with_node
-    if not wanted or not rig.engines.captioner.enabled:
+    if not wanted:
         return []
     from engines.worker.supervisor import Supervisor
 
-    argv = [sys.executable, "-m", "engines.worker.child", "captioner", "--profile", str(args.profile),
-            "--stream", stream_endpoint]
-    if args.no_ros:
-        argv.append("--no-ros")
-    # The worker's processes stay out of the node's way as the stage's do.
-    return [("captioner", Supervisor(argv, name="captioner", env=dict(os.environ, ONSET_WORKER_NICE="10"),
-                                       stop_timeout_s=1.0).start())]
+    workers = []
+    for name in ("captioner", "style"):
+        if not getattr(rig.engines, name).enabled:
+            continue
+        argv = [sys.executable, "-m", "engines.worker.child", name, "--profile", str(args.profile),
+                "--stream", stream_endpoint]
+        if args.no_ros:
+            argv.append("--no-ros")
+        # The workers' processes stay out of the node's way as the stage's do.
+        workers.append((name, Supervisor(argv, name=name, env=dict(os.environ, ONSET_WORKER_NICE="10"),
+                                         stop_timeout_s=1.0).start()))
+    return workers
 
 
 def register(groups: argparse._SubParsersAction) -> None:

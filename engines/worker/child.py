@@ -24,17 +24,45 @@ from engines.captioner.shipped import SHIPPED_EXPORT
 from engines.worker.loop import WorkerCounters, serve
 from engines.worker.supervisor import RESTARTS_ENV
 
-__all__ = ["main", "build_engine", "SHIPPED_CAPTIONER"]
+__all__ = ["main", "build_engine", "ENGINES", "SHIPPED_CAPTIONER"]
 
 _log = logging.getLogger("onset.worker")
 #: The captioner model shipped with Onset (rebuilt by `make captioner-model`).
 SHIPPED_CAPTIONER = SHIPPED_EXPORT
 
 
+ENGINES = ("captioner", "style")
+
+
+def _build_style(rig: Any, look: Optional[str]) -> Tuple[Any, Any]:
+    """The style engine: every offered look prepared for the camera's size, its control endpoint up."""
+    from edge.stream import FusedFramePublisher
+    from engines.style.worker import LookControl, StyleEngine
+
+    settings = rig.engines.style
+    engine = StyleEngine(FusedFramePublisher(settings.styled_endpoint), look=look or settings.look,
+                         preview_width=settings.preview_width, grain=settings.grain, looks_dir=settings.looks_dir)
+    engine.prepare(rig.camera.height_px, rig.camera.width_px)
+    control = LookControl(engine, settings.control_endpoint)
+    closing = engine.close
+
+    def close() -> None:
+        control.close()
+        closing()
+
+    engine.close = close  # type: ignore[method-assign]
+    _log.info("style: looks %s, now %s; styled frames -> %s; control %s", ", ".join(engine.looks), engine.current,
+              settings.styled_endpoint, control.endpoint)
+    return engine, settings
+
+
 def build_engine(name: str, rig: Any, model: Optional[str] = None, backend: Optional[str] = None) -> Tuple[Any, Any]:
-    """``(engine, engine settings)`` for engine ``name`` of ``rig``'s profile."""
-    if name != "captioner":
-        raise SystemExit(f"unknown engine {name!r}; engines: captioner")
+    """``(engine, engine settings)`` for engine ``name`` of ``rig``'s profile (for the style engine,
+    ``model`` is the look to start with)."""
+    if name not in ENGINES:
+        raise SystemExit(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")
+    if name == "style":
+        return _build_style(rig, model)
     from engines.captioner.live import CaptionerEngine, open_captioner
 
     settings = rig.engines.captioner
