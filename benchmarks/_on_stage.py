@@ -1,11 +1,12 @@
-"""The captioner worker beside the edge node and the simulated stage, as ``make demo`` runs them.
+"""The engine workers beside the edge node and the simulated stage, as ``make demo`` runs them.
 
 ``onset node run`` on the default profile (the simulated stage, ROS 2 on a domain of its own,
 no recorder) runs twice for the same length: without engines (the baseline) and with
-``--engines``. For each run, over the seconds after a warm-up: the fused-frame rate and the
-in-sync share the node itself reports (its once-a-second status lines), the CPU share of each
-process of the run (node, the stage's processes, the worker), and, with the worker, what it
-says of itself in its last result (frames processed, skipped, lost) with the result latency.
+``--engines`` (the captioner and the style worker). For each run, over the seconds after a
+warm-up: the fused-frame rate and the in-sync share the node itself reports (its once-a-second
+status lines), the CPU share of each process of the run (node, the stage's processes, each
+worker), and, with the workers, what the captioner says of itself in its last result (frames
+processed, skipped, lost) with the result latency.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 def _role(cmdline: List[str]) -> str:
     text = " ".join(cmdline)
     if "engines.worker.child" in text:
-        return "worker"
+        return "style" if " style" in text else "captioner"
     if "multiprocessing" in text:
         return "resource tracker" if "resource_tracker" in text else "stage"
     return "node"
@@ -131,7 +132,7 @@ def _one_run(profile: Path, engines: bool, seconds: float, warmup_s: float, resu
 
 
 def on_stage_runs(seconds: float, warmup_s: float = 15.0) -> Dict[str, dict]:
-    """{"node and stage": row, "with the captioner worker": row} (module docstring)."""
+    """{"node and stage": row, "with both engine workers": row} (module docstring)."""
     import yaml
 
     from sensors.ports import free_loopback_port
@@ -143,7 +144,9 @@ def on_stage_runs(seconds: float, warmup_s: float = 15.0) -> Dict[str, dict]:
         sim_profile_on_free_ports(profile)
         data = yaml.safe_load(profile.read_text())
         data["stream"] = {**(data.get("stream") or {}), "endpoint": f"tcp://127.0.0.1:{free_loopback_port(socket.SOCK_STREAM)}"}
-        data["engines"] = {"captioner": {"results_endpoint": results_endpoint}}
+        style = {key: f"tcp://127.0.0.1:{free_loopback_port(socket.SOCK_STREAM)}"
+                 for key in ("results_endpoint", "styled_endpoint", "control_endpoint")}
+        data["engines"] = {"captioner": {"results_endpoint": results_endpoint}, "style": style}
         profile.write_text(yaml.safe_dump(data))
         return {"node and stage": _one_run(profile, False, seconds, warmup_s, results_endpoint),
-                "with the captioner worker": _one_run(profile, True, seconds, warmup_s, results_endpoint)}
+                "with both engine workers": _one_run(profile, True, seconds, warmup_s, results_endpoint)}

@@ -15,7 +15,7 @@ Three tables, every figure from this run:
    stage (a dolly-in on the default profile); its CPU share (of one core), the frames it processed,
    skipped and lost, and the result latency p50/p99 (frame sent -> result published).
 4. **Beside the node and the stage**: ``onset node run`` on the default profile without engines
-   (the baseline) and with ``--engines``, ``--stage-seconds`` each after a warm-up: the fused-frame
+   (the baseline) and with ``--engines`` (the captioner and the style worker), ``--stage-seconds`` each after a warm-up: the fused-frame
    rate and in-sync share the node reports, each process's CPU share, and the worker's own counts
    (``benchmarks/_on_stage.py``). ``--no-stage`` leaves this table out.
 
@@ -298,7 +298,7 @@ def _stage_table(seconds: float) -> int:
     runs = on_stage_runs(seconds)
     print(f"\n4. beside the node and the simulated stage (onset node run, default profile, {seconds:.0f} s each "
           f"after 15 s warm-up)")
-    print(f"{'run':<28}{'fused fps':>10}{'in sync':>9}{'node':>7}{'stage':>7}{'worker':>8}{'all':>7}"
+    print(f"{'run':<28}{'fused fps':>10}{'in sync':>9}{'node':>7}{'stage':>7}{'capt.':>7}{'style':>7}{'all':>7}"
           f"{'fps vs baseline':>17}")
     base = runs["node and stage"]
     for name, row in runs.items():
@@ -308,17 +308,19 @@ def _stage_table(seconds: float) -> int:
         cpu = row["cpu"]
         ratio = row["fused_fps"] / base["fused_fps"] if "fused_fps" in base else float("nan")
         print(f"{name:<28}{row['fused_fps']:>10.1f}{100 * row['in_sync']:>8.1f}%{cpu.get('node', 0):>7.2f}"
-              f"{cpu.get('stage', 0):>7.2f}{cpu.get('worker', 0):>8.2f}{sum(cpu.values()):>7.2f}{ratio:>16.2f}x")
-    worker = runs["with the captioner worker"].get("worker")
+              f"{cpu.get('stage', 0):>7.2f}{cpu.get('captioner', 0):>7.2f}{cpu.get('style', 0):>7.2f}"
+              f"{sum(cpu.values()):>7.2f}{ratio:>16.2f}x")
+    worker = runs["with both engine workers"].get("worker")
     if worker is None:
         print("  the worker sent no result")
         return 1
-    lat = runs["with the captioner worker"]["latency_ms"]
+    lat = runs["with both engine workers"]["latency_ms"]
     print(f"  worker (its own counts over the run): processed {worker['processed']}, skipped {worker['skipped']}, "
-          f"lost {worker['lost']}; the node fused {runs['with the captioner worker']['frames']} frames between "
+          f"lost {worker['lost']}; the node fused {runs['with both engine workers']['frames']} frames between "
           f"its status lines; result latency p50 "
           f"{lat[len(lat) // 2]:.1f} ms, p99 {lat[min(len(lat) - 1, int(0.99 * len(lat)))]:.1f} ms over {len(lat)}")
-    print("  CPU shares are of one core (2 cores = 2.00); 'stage' is the simulated stage's processes")
+    print("  CPU shares are of one core (2 cores = 2.00); 'stage' is the simulated stage's processes; 'capt.' and "
+          "'style' the engine workers")
     return 0
 
 

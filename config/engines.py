@@ -29,6 +29,8 @@ class CaptionerEngineConfig(_Model):
     threads: int = Field(1, ge=1, le=64, description="intra-op threads of the runtime")
     results_endpoint: str = Field("tcp://127.0.0.1:5560", description="zmq endpoint the results are published on")
     ros: bool = Field(True, description="also publish results on ROS 2 (/onset/captioner/results)")
+    closed_loop: bool = Field(True, description="also read the style worker's frames and report how often the "
+                                                "look changed what the captioner read")
 
 
 class StyleEngineConfig(_Model):

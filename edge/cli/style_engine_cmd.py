@@ -100,7 +100,7 @@ def _train_style(args: argparse.Namespace) -> int:
         name = args.name or data.film_look or folder.name
         print(f"learning look {name!r} from {len(data.pairs)} pairs, {args.rounds} rounds", file=sys.stderr)
         look, report = train_look(data.pairs, name, rounds=args.rounds, samples_per_pair=args.samples_per_pair,
-                                  steps=args.steps, seed=args.seed, progress=lambda m: print(f"  {m}", file=sys.stderr))
+                                  max_samples=args.max_samples, steps=args.steps, seed=args.seed, progress=lambda m: print(f"  {m}", file=sys.stderr))
         for r in report.rounds:
             worst = ", ".join(f"{s.name} ({s.delta_e_mean:.2f})" for s in r.worst)
             print(f"  round {r.round} worst pairs: {worst}")
@@ -184,9 +184,11 @@ def add_train_style(train_engines: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="the look file to write (NAME.look.json)")
     p.add_argument("--name", default=None, help="the look's name (default: the folder's)")
     p.add_argument("--rounds", type=int, default=3, metavar="N", help="fitting rounds (default: 3)")
-    p.add_argument("--steps", type=int, default=900, metavar="N", help="optimiser steps per round (default: 900)")
+    p.add_argument("--steps", type=int, default=600, metavar="N", help="optimiser steps per round (default: 600)")
     p.add_argument("--samples-per-pair", type=int, default=3000, metavar="N",
                    help="colour samples drawn from each pair per round (default: 3000)")
+    p.add_argument("--max-samples", type=int, default=40000, metavar="N",
+                   help="colour samples per round in all, fewer per pair when there are many (default: 40000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_train_style)

@@ -252,11 +252,10 @@ class EdgeNode:
 
     def _engine_topics(self) -> tuple:
         """The engine workers' result topics a take records (published by their own nodes)."""
-        if not self.rig.engines.captioner.enabled:
-            return ()
         from engines.worker.ros_out import RESULT_MSGTYPE, results_topic
 
-        return ((results_topic("captioner"), RESULT_MSGTYPE),)
+        return tuple((results_topic(name), RESULT_MSGTYPE) for name in ("captioner", "style")
+                     if getattr(self.rig.engines, name).enabled and getattr(self.rig.engines, name).ros)
 
     def _publish_rig(self, pose: RigPose, sample: TelemetrySample) -> None:
         """The sample's pose, and beside it its lens state where the sample carries one (a take

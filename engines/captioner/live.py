@@ -168,9 +168,11 @@ class CaptionerEngine:
     name = "captioner"
 
     def __init__(self, model: Optional[StagedCaptioner], sensor_width_mm: float = SUPER35_WIDTH_MM,
-                 model_missing: str = "no captioner model loaded") -> None:
+                 model_missing: str = "no captioner model loaded", watch: Any = None) -> None:
         self.model = model
         self.model_missing = model_missing
+        #: ``engines.style.loop_watch.StyledWatch`` when the styled frames are read too (closed loop)
+        self.watch = watch
         self.labeler = AutoLabeler(sensor_width_mm)
         self._clip = _ClipState()
         self._period_ns = int(round(1e9 / CLIP_RATE_HZ))
@@ -195,15 +197,23 @@ class CaptionerEngine:
             self._clip.outputs = model_document(self.model.push(planes))
             self._clip.outputs["depth"] = depth is not None
             self._clip.last_t_ns, self._clip.frame_index = int(frame.t_ns), int(frame.frame_index)
+            if self.watch is not None:
+                self.watch.raw(int(frame.frame_index), self._clip.outputs)
         if self.model is None:
             model: Dict[str, Any] = {"missing": self.model_missing}
         elif self._clip.outputs is None:
             model = {"missing": "no clip yet"}
         else:
             model = dict(self._clip.outputs, clip_end_frame=self._clip.frame_index)
-        return {"labels": labels, "model": model}
+        result = {"labels": labels, "model": model}
+        if self.watch is not None:
+            self.watch.poll()
+            result["closed_loop"] = self.watch.summary()
+        return result
 
     def close(self) -> None:
+        if self.watch is not None:
+            self.watch.close()
         if self.model is not None:
             self.model.close()
 

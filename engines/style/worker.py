@@ -66,10 +66,17 @@ class StyleEngine:
         self._preview_width = int(preview_width)
         self._grain = bool(grain)
         self._looks = _offered(looks_dir)
+        #: why the worker did not start on the look it was given (None when it did)
+        self.problem: Optional[str] = None
         if look not in self._looks:
-            extra = resolve_look(look)  # a path to a look file, or an error listing the names
-            self._looks[extra.name] = extra
-            look = extra.name
+            try:
+                extra = resolve_look(look)  # a path to a look file, or an error listing the names
+                self._looks[extra.name] = extra
+                look = extra.name
+            except Exception as err:  # noqa: BLE001 - the frames still go out, unstyled, saying why
+                self.problem = f"look {look!r} not loaded ({err}); styling off"
+                _log.error("%s", self.problem)
+                look = OFF
         self._current = look
         self._prepared: Dict[tuple, LiveLook] = {}
         self._lock = threading.Lock()
@@ -133,7 +140,10 @@ class StyleEngine:
         h, w = small.rgb.shape[:2]
         styled = self._live(name, h, w).apply(small.rgb, frame_index=int(frame.frame_index))
         self._publisher.publish(dataclasses.replace(small, rgb=styled))
-        return {"look": name, "styled_ms": round((time.perf_counter() - t0) * 1e3, 3), "size": [w, h]}
+        result = {"look": name, "styled_ms": round((time.perf_counter() - t0) * 1e3, 3), "size": [w, h]}
+        if self.problem is not None:
+            result["problem"] = self.problem
+        return result
 
     def close(self) -> None:
         close = getattr(self._publisher, "close", None)

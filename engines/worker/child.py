@@ -20,6 +20,8 @@ import threading
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
+import numpy as np
+
 from engines.captioner.shipped import SHIPPED_EXPORT
 from engines.worker.loop import WorkerCounters, serve
 from engines.worker.supervisor import RESTARTS_ENV
@@ -56,6 +58,27 @@ def _build_style(rig: Any, look: Optional[str]) -> Tuple[Any, Any]:
     return engine, settings
 
 
+def _styled_watch(rig: Any, staged: Any) -> Any:
+    """The closed loop: the style worker's frames read by a second clip on the same model."""
+    if staged is None or not rig.engines.style.enabled:
+        return None
+    from edge.stream.subscriber import FusedFrameSubscriber
+    from engines.captioner.inputs import frame_planes
+    from engines.captioner.live import StagedCaptioner, model_document
+    from engines.style.loop_watch import StyledWatch
+    from engines.worker.results import ResultSubscriber
+
+    second = StagedCaptioner(staged.sessions)  # shares the sessions: never closed on its own
+
+    def read(frame: Any) -> Any:
+        depth = frame.depth_m if frame.depth_m is not None and np.isfinite(frame.depth_m).any() else None
+        return model_document(second.push(frame_planes(frame.rgb, depth)))
+
+    style = rig.engines.style
+    return StyledWatch(FusedFrameSubscriber(style.styled_endpoint, rcv_hwm=4, consumer="captioner-closed-loop"),
+                       ResultSubscriber(style.results_endpoint), read)
+
+
 def build_engine(name: str, rig: Any, model: Optional[str] = None, backend: Optional[str] = None) -> Tuple[Any, Any]:
     """``(engine, engine settings)`` for engine ``name`` of ``rig``'s profile (for the style engine,
     ``model`` is the look to start with)."""
@@ -76,7 +99,8 @@ def build_engine(name: str, rig: Any, model: Optional[str] = None, backend: Opti
         staged, missing = None, f"captioner model {folder} not loaded: {err}"
         _log.error("%s", missing)
     engine = CaptionerEngine(staged, rig.camera.intrinsics.sensor_width_mm,
-                             model_missing=missing or "no captioner model loaded")
+                             model_missing=missing or "no captioner model loaded",
+                             watch=_styled_watch(rig, staged) if settings.closed_loop else None)
     return engine, settings
 
 

@@ -45,7 +45,7 @@ BLOCK_PX = 8
 EXPOSURE_BANDS = ((0.0, 0.1), (0.1, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0))
 MAX_WEIGHT = 4.0
 #: Colour samples of a round in all (fewer per pair when there are many pairs), and the least per pair.
-MAX_SAMPLES = 60000
+MAX_SAMPLES = 40000
 MIN_SAMPLES_PER_PAIR = 200
 _HUES = ("red", "yellow", "green", "cyan", "blue", "magenta", "neutral")
 _LUMA = np.array([0.2126, 0.7152, 0.0722])

@@ -72,6 +72,14 @@ def test_a_frame_is_styled_by_the_current_look_and_keeps_its_identity(tmp_path):
     assert np.abs(out.frames[-1].rgb.astype(int) - small.astype(int)).max() <= 1
 
 
+def test_a_look_that_cannot_be_loaded_starts_the_worker_unstyled_saying_why(tmp_path):
+    folder, _, _ = _looks_dir(tmp_path)
+    engine = StyleEngine(_Frames(), look="sepia", looks_dir=folder, grain=False)
+    assert engine.current == "off"
+    result = engine.process(make_frame(1))
+    assert result["look"] == "off" and "look 'sepia' not loaded" in result["problem"]
+
+
 def test_an_unknown_look_and_a_bad_frame_are_refused(tmp_path):
     folder, _, _ = _looks_dir(tmp_path)
     engine = StyleEngine(_Frames(), look="off", looks_dir=folder, grain=False)
