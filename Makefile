@@ -110,7 +110,7 @@ style-looks: setup  ## rebuild the shipped looks from new pairs (about 40 minute
 	$(BIN)/onset style pairs $(STYLE_TAKES)/s4/*_* --out $(STYLE_WORK)/pairs-test --every 4 --quiet --overwrite
 	for look in $(STYLE_LOOKS); do \
 		$(BIN)/onset engines train style --pairs $(STYLE_WORK)/pairs-train/$$look \
-			--out engines/style/looks/$$look.look.json --no-progress && \
+			--out engines/style/looks/$$look.look.json --rounds 2 --steps 450 --no-progress && \
 		$(BIN)/onset engines evaluate style --look engines/style/looks/$$look.look.json \
 			--pairs $(STYLE_WORK)/pairs-test/$$look --json engines/style/looks/$$look.evaluation.json --no-progress \
 			|| exit 1; \

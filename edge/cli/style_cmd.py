@@ -126,15 +126,21 @@ def _add_export_lut(verbs: argparse._SubParsersAction) -> None:
 
 
 def _pairs(args: argparse.Namespace) -> int:
+    from engines.captioner.dataset.errors import DatasetError
     from engines.style.film import LOOK_NAMES
     from engines.style.pairs.stage import StageSelection, build_stage_pairs
 
-    try:
-        looks = list(LOOK_NAMES) if args.looks == "all" else [v.strip() for v in args.looks.split(",") if v.strip()]
-        exposure = None
-        if args.exposure:
+    exposure = None
+    if args.exposure:
+        try:
             lo, _, hi = args.exposure.partition("-")
             exposure = (float(lo), float(hi))
+        except ValueError:
+            print(f"onset style pairs: --exposure must be LO-HI code values, e.g. 0.6-1.0; got {args.exposure!r}",
+                  file=sys.stderr)
+            return 1
+    try:
+        looks = list(LOOK_NAMES) if args.looks == "all" else [v.strip() for v in args.looks.split(",") if v.strip()]
         selection = StageSelection(exposure=exposure, hue=args.hue, plan_value=args.plan_value)
         count = [0]
 
@@ -148,10 +154,7 @@ def _pairs(args: argparse.Namespace) -> int:
                                      progress=progress)
         print(f"{len(manifest['pairs'])} pairs x {len(looks)} looks from {len(args.takes)} takes -> {args.out}")
         return 0
-    except ValueError as err:
-        print(f"onset style pairs: --exposure must be LO-HI code values, e.g. 0.6-1.0 ({err})", file=sys.stderr)
-        return 1
-    except _style_errors() as err:
+    except (*_style_errors(), DatasetError) as err:  # DatasetError: a take folder that is missing or not a take
         print(f"onset style pairs: {err}", file=sys.stderr)
         return 1
 

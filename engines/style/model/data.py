@@ -45,17 +45,17 @@ def read_pairs_folder(folder: Path, progress: Optional[Callable[[int], None]] = 
     if manifest is not None and manifest.get("aligned"):
         tags = {p["name"]: p for p in manifest.get("pairs", [])}
         found = find_pairs(folder)
-        pairs = []
+        pairs, problems = [], list(found.problems)  # PairSet.problems is a tuple
         for files in found.pairs:
             control, test = load_image(files.control_path), load_image(files.test_path)
             if control.shape != test.shape:
-                found.problems.append(f"{files.name}: control {control.shape} and test {test.shape} differ in size")
+                problems.append(f"{files.name}: control {control.shape} and test {test.shape} differ in size")
                 continue
             pairs.append(TrainingPair(files.name, control, test, np.ones(control.shape[:2], bool),
                                       dict(tags.get(files.name, {}))))
             if progress is not None:
                 progress(1)
-        return PairsFolder(folder, pairs, list(found.problems), True, manifest)
+        return PairsFolder(folder, pairs, problems, True, manifest)
     registered, problems = load_registered_pairs(folder, progress=progress)
     pairs = [TrainingPair(p.name, p.control, p.test_warped, p.mask) for p in registered]
     return PairsFolder(folder, pairs, list(problems), False, manifest)

@@ -10,22 +10,27 @@ at each pixel (finite differences), so the gains are a least-squares solve over 
 halo reaches; the (spread, threshold) with the smallest remaining error wins, and two
 Gauss-Newton steps at the found halo finish the gains. It runs on the :data:`HALATION_PAIRS`
 pairs with the most light over the lowest threshold, at half resolution. Pairs without such light
-say nothing about halation, and a halo that takes away less than :data:`MIN_HALATION_GAIN` of the
-error where it reaches explains nothing: the look then has none, and its card says why.
+say nothing about halation, a halo that takes away less than :data:`MIN_HALATION_GAIN` of the
+error where it reaches explains nothing, and one whose red gain is not its largest is not light
+from the film base (the red-sensitive layer lies nearest the base, so returned light is mostly
+red) but what the colour part misses near highlights: the look then has none, and its card says why.
 
-**Grain.** The residual ``test - (look without grain)(control)`` under each pair's mask is the
-grain plus what the colour part misses. Per channel, its RMS in :data:`GRAIN_LEVELS` bins of the
-predicted display value makes the ``rms`` table (a bin with fewer than :data:`MIN_BIN_SAMPLES`
-samples takes its nearest neighbours' values); the residual divided by that RMS is a unit field
-whose channel correlation and radially averaged power spectrum (``engines.style.film.measure``,
-over the largest masked rectangle of each pair, averaged over pairs) complete the grain.
+**Grain.** The residual ``test - (look without grain)(control)`` is the grain plus what the
+colour part misses, which lies at edges and in textures. So grain is read only on
+:data:`TILE_PX`-pixel tiles inside each pair's mask where the control is flat (its luma, less a
+least-squares plane, varies by under :data:`FLAT_TILE_STD`; the flattest :data:`MIN_FLAT_TILES`
+where fewer are), each tile's residual less its own plane: per channel, the tiles' variance
+binned by the predicted level makes the ``rms`` table (:data:`GRAIN_LEVELS` bins; a bin with
+fewer than :data:`MIN_BIN_SAMPLES` pixels takes its neighbours' values); the residual divided by
+that RMS is unit grain, whose channel correlation and radially averaged periodogram (mean over
+tiles and channels, :data:`PSD_BINS` bins) complete the grain.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -49,7 +54,15 @@ HALATION_PAIRS = 8
 MIN_HALATION_GAIN = 0.05
 GRAIN_LEVELS = 16
 MIN_BIN_SAMPLES = 400
-PSD_BINS = 32
+PSD_BINS = 16
+#: Grain is read on tiles this many pixels square where the control is flat, so that what the
+#: colour part misses at edges and textures does not read as grain.
+TILE_PX = 64
+#: A tile is flat when the control's luma, less its plane, varies by less than this (code values).
+FLAT_TILE_STD = 0.004
+#: At least this many tiles are read: the flattest ones where fewer are flat.
+MIN_FLAT_TILES = 50
+_LUMA = np.array([0.2126, 0.7152, 0.0722])
 _JACOBIAN_STEP = 1e-3
 
 
@@ -132,6 +145,9 @@ def estimate_halation(pairs: Sequence[TexturePair], colour: ColourTransform, vig
                 rests[(t, sigma)] = rest
     if best is None or not (best[3] > 1e-4).any() or -best[0] < MIN_HALATION_GAIN * best_rest(best):
         return NO_HALATION, "the pairs' highlights show no halo that explains them"
+    if best[3][0] < max(best[3][1], best[3][2]):
+        return NO_HALATION, (f"the best halo found is not red-dominant (gains R {best[3][0]:.3f}, G {best[3][1]:.3f}, "
+                             f"B {best[3][2]:.3f}): the colour part's error near highlights, not halation")
     _, t, sigma, gains = best
     for _ in range(2):  # Gauss-Newton at the found halo
         halation = Halation(t, sigma, tuple(float(g) for g in gains))  # type: ignore[arg-type]
@@ -149,64 +165,70 @@ def estimate_halation(pairs: Sequence[TexturePair], colour: ColourTransform, vig
     return Halation(t, sigma, tuple(float(g) for g in gains)), None  # type: ignore[arg-type]
 
 
-def _largest_rectangle(mask: np.ndarray) -> Tuple[slice, slice]:
-    """The rows and columns of a large all-true rectangle of ``mask`` (trimmed from its bounding box)."""
-    rows, cols = np.where(mask.all(axis=1))[0], np.where(mask.all(axis=0))[0]
-    if len(rows) >= 16 and len(cols) >= 16:
-        return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
-    ys, xs = np.where(mask)
-    if len(ys) == 0:
-        return slice(0, 0), slice(0, 0)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    while (y1 - y0) > 16 and (x1 - x0) > 16 and not mask[y0:y1, x0:x1].all():
-        y0, y1, x0, x1 = y0 + 1, y1 - 1, x0 + 1, x1 - 1
-    return slice(y0, y1), slice(x0, x1)
+def _cut(a: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The top-left ``h`` x ``w`` of ``a`` as (n, TILE_PX, TILE_PX, ...) tiles, row by row."""
+    t = TILE_PX
+    return a[:h, :w].reshape(h // t, t, w // t, t, *a.shape[2:]).swapaxes(1, 2).reshape(-1, t, t, *a.shape[2:])
+
+
+def _flat_tiles(pairs: Sequence[TexturePair], colour: ColourTransform, vignette: Vignette, halation: Halation):
+    """(residual tiles (n, T, T, 3) less their planes, predicted mean level (n, 3), control flatness (n,))
+    of every :data:`TILE_PX` tile wholly inside a pair's mask."""
+    t = TILE_PX
+    yy, xx = np.mgrid[0:t, 0:t].astype(np.float64)
+    basis = np.stack([np.ones(t * t), yy.ravel() - t / 2, xx.ravel() - t / 2], axis=1)  # (T*T, 3)
+    solve = np.linalg.pinv(basis)  # (3, T*T): a tile's least-squares plane coefficients
+    tiles, levels, flatness = [], [], []
+    for p in pairs:
+        pred = _predict(apply_halation(apply_vignette(to_linear(p.control), vignette), halation), colour)
+        resid = p.test - pred
+        h, w = (p.mask.shape[0] // t) * t, (p.mask.shape[1] // t) * t
+        if h == 0 or w == 0:
+            continue
+        inside = _cut(p.mask, h, w).all(axis=(1, 2))
+        luma = _cut(p.control @ _LUMA, h, w)[inside]
+        r = _cut(resid, h, w)[inside].reshape(-1, t * t, 3)
+        r = r - basis @ (solve @ r)
+        tiles.append(r.reshape(-1, t, t, 3))
+        levels.append(_cut(pred, h, w)[inside].mean(axis=(1, 2)))
+        flat_luma = luma.reshape(-1, t * t)
+        flatness.append((flat_luma - (solve @ flat_luma.T).T @ basis.T).std(axis=1))
+    if not tiles:
+        return np.zeros((0, t, t, 3)), np.zeros((0, 3)), np.zeros(0)
+    return np.concatenate(tiles), np.concatenate(levels), np.concatenate(flatness)
 
 
 def estimate_grain(pairs: Sequence[TexturePair], colour: ColourTransform, vignette: Vignette,
                    halation: Halation) -> Grain:
     """The grain of the pairs (module docstring)."""
-    from engines.style.film.measure import grain_power_spectrum
+    from engines.style.film.measure import radial_average
 
     edges = np.linspace(0.0, 1.0, GRAIN_LEVELS + 1)
     levels = 0.5 * (edges[:-1] + edges[1:])
-    sums, squares, counts = (np.zeros((3, GRAIN_LEVELS)) for _ in range(3))
-    residuals: List[Tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for p in pairs:
-        pred = _predict(apply_halation(apply_vignette(to_linear(p.control), vignette), halation), colour)
-        resid = p.test - pred
-        residuals.append((resid, pred, p.mask))
-        for c in range(3):
-            k = np.clip(np.digitize(pred[..., c][p.mask], edges) - 1, 0, GRAIN_LEVELS - 1)
-            r = resid[..., c][p.mask]
-            sums[c] += np.bincount(k, r, GRAIN_LEVELS)
-            squares[c] += np.bincount(k, r * r, GRAIN_LEVELS)
-            counts[c] += np.bincount(k, minlength=GRAIN_LEVELS)
+    tiles, tile_levels, flatness = _flat_tiles(pairs, colour, vignette, halation)
+    width = int(pairs[0].control.shape[1]) if pairs else 640
+    if len(tiles) == 0:
+        return Grain(levels, np.zeros((3, GRAIN_LEVELS)), np.eye(3), np.linspace(0.0, math.sqrt(0.5), PSD_BINS),
+                     np.ones(PSD_BINS), width)
+    flat = flatness <= FLAT_TILE_STD
+    if flat.sum() < MIN_FLAT_TILES:  # too few flat tiles: the flattest ones there are
+        flat = flatness <= np.sort(flatness)[min(MIN_FLAT_TILES, len(flatness)) - 1]
+    tiles, tile_levels = tiles[flat], tile_levels[flat]
+    variance = (tiles ** 2).mean(axis=(1, 2)) * (TILE_PX * TILE_PX) / (TILE_PX * TILE_PX - 3)  # 3 plane terms
     rms = np.zeros((3, GRAIN_LEVELS))
     for c in range(3):
-        ok = counts[c] >= MIN_BIN_SAMPLES
+        k = np.clip(np.digitize(tile_levels[:, c], edges) - 1, 0, GRAIN_LEVELS - 1)
+        counts = np.bincount(k, minlength=GRAIN_LEVELS)
+        mean_var = np.bincount(k, variance[:, c], GRAIN_LEVELS) / np.maximum(counts, 1)
+        ok = counts * TILE_PX * TILE_PX >= MIN_BIN_SAMPLES
         if not ok.any():
-            ok = counts[c] > 0
-        mean = sums[c] / np.maximum(counts[c], 1)
-        std = np.sqrt(np.maximum(squares[c] / np.maximum(counts[c], 1) - mean ** 2, 0.0))
-        rms[c] = np.interp(levels, levels[ok], std[ok]) if ok.any() else 0.0
-    spectra, units = [], []
-    for resid, pred, mask in residuals:
-        rs, cs = _largest_rectangle(mask)
-        if (rs.stop - rs.start) < 16 or (cs.stop - cs.start) < 16:
-            continue
-        level_rms = np.stack([np.interp(pred[rs, cs, c], levels, rms[c]) for c in range(3)], axis=-1)
-        unit = resid[rs, cs] / np.maximum(level_rms, 1e-6)
-        units.append(unit.reshape(-1, 3))
-        nu, power = grain_power_spectrum(unit, bins=PSD_BINS)
-        spectra.append(power.mean(axis=1))
-    if spectra:
-        weights = np.array([u.shape[0] for u in units], np.float64)
-        psd = np.average(np.stack(spectra), axis=0, weights=weights)
-        correlation = np.corrcoef(np.concatenate(units).T)
-    else:
-        nu, psd, correlation = np.linspace(0.0, 0.5, PSD_BINS), np.ones(PSD_BINS), np.eye(3)
-    width = int(pairs[0].control.shape[1]) if pairs else 640
+            ok = counts > 0
+        rms[c] = np.interp(levels, levels[ok], np.sqrt(mean_var[ok]))
+    tile_rms = np.stack([np.interp(tile_levels[:, c], levels, rms[c]) for c in range(3)], axis=-1)
+    unit = tiles / np.maximum(tile_rms, 1e-6)[:, None, None, :]
+    power = (np.abs(np.fft.fft2(unit, axes=(1, 2))) ** 2).mean(axis=(0, 3)) / (TILE_PX * TILE_PX)
+    nu, psd = radial_average(power, bins=PSD_BINS)
+    correlation = np.corrcoef(unit.reshape(-1, 3).T)
     freq = np.concatenate([[0.0], nu, [math.sqrt(0.5)]])
     psd = np.concatenate([[psd[0]], psd, [psd[-1]]])
     return Grain(levels, rms, correlation, freq, psd / max(float(psd.max()), 1e-12), width)

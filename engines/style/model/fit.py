@@ -59,7 +59,10 @@ def rec709_encode(lin):
     """BT.709 OETF: scene-linear -> Rec.709 code value (numpy or torch)."""
     lib = _lib(lin)
     lin = lib.clip(lin, 0.0, None) if lib is np else lin.clamp(min=0.0)
-    return lib.where(lin < 0.018, 4.5 * lin, 1.099 * lin ** 0.45 - 0.099)
+    # The power piece on its own domain only: its slope at 0 is infinite, and torch's gradient of
+    # the branch not taken would still be NaN there (a black sample would spoil the whole fit).
+    high = np.maximum(lin, 0.018) if lib is np else lin.clamp(min=0.018)
+    return lib.where(lin < 0.018, 4.5 * lin, 1.099 * high ** 0.45 - 0.099)
 
 
 def _lib(a):
@@ -107,11 +110,16 @@ def fit_colour(control: np.ndarray, test: np.ndarray, *, weights: Optional[np.nd
     if not (np.isfinite(control).all() and np.isfinite(test).all()):
         raise StyleFitError("colour samples must be finite")
     w = np.ones(len(control)) if weights is None else np.asarray(weights, np.float64)
-    if w.shape != (len(control),) or (w < 0).any() or w.sum() <= 0:
-        raise StyleFitError("weights must be one non-negative number per sample, not all zero")
+    if w.shape != (len(control),) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise StyleFitError("weights must be one finite non-negative number per sample, not all zero")
+    if radius is not None and (np.shape(radius) != (len(control),) or not np.isfinite(radius).all()):
+        raise StyleFitError(f"radius must be one finite number per sample ({len(control)}); "
+                            f"got shape {np.shape(radius)}")
+    if steps < 1:
+        raise StyleFitError(f"steps must be at least 1; got {steps}")
     torch.manual_seed(seed)
     dt = torch.float64
-    x = torch.tensor(np.clip(control, 0.0, 1.0), dtype=dt)
+    x = torch.tensor(np.clip(control, 0.0, None), dtype=dt)  # over 1: light over white before the vignette
     y = torch.tensor(test, dtype=dt)
     wt = torch.tensor(w / w.sum(), dtype=dt)
     r2 = None if radius is None else torch.tensor(np.asarray(radius, np.float64) ** 2, dtype=dt)
@@ -154,7 +162,7 @@ def fit_colour(control: np.ndarray, test: np.ndarray, *, weights: Optional[np.nd
         opt.step()
         sched.step()
         if progress is not None and step % 50 == 0:
-            progress(step, math.sqrt(float(loss) / 3.0))
+            progress(step, math.sqrt(float(loss.detach()) / 3.0))
     lbfgs = torch.optim.LBFGS(params, lr=1.0, max_iter=20, history_size=20, line_search_fn="strong_wolfe")
 
     def closure():
@@ -166,7 +174,7 @@ def fit_colour(control: np.ndarray, test: np.ndarray, *, weights: Optional[np.nd
     for step in range(adam_steps, steps, 20):
         lbfgs.step(closure)
         if progress is not None:
-            progress(step, math.sqrt(float(objective()[0]) / 3.0))
+            progress(step, math.sqrt(float(objective()[0].detach()) / 3.0))
     with torch.no_grad():
         pred, f, g = forward()
         rms = math.sqrt(float((wt * ((pred - y) ** 2).sum(dim=1)).sum()) / 3.0)

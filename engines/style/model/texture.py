@@ -53,6 +53,10 @@ class Halation:
     sigma_frac: float
     gain_rgb: Tuple[float, float, float]
 
+    def __post_init__(self) -> None:
+        if len(self.gain_rgb) != 3:
+            raise ValueError(f"halation gain_rgb must be 3 gains (R, G, B); got {len(self.gain_rgb)}")
+
     def to_dict(self) -> dict:
         return {"threshold": self.threshold, "sigma_frac": self.sigma_frac, "gain_rgb": list(self.gain_rgb)}
 
@@ -69,6 +73,14 @@ class Grain:
     psd_freq: np.ndarray
     psd: np.ndarray
     ref_width_px: int
+
+    def __post_init__(self) -> None:
+        n, b = np.size(self.levels), np.size(self.psd_freq)
+        for name, shape in (("levels", (n,)), ("rms", (3, n)), ("correlation", (3, 3)), ("psd_freq", (b,)),
+                            ("psd", (b,))):
+            a = np.asarray(getattr(self, name))
+            if a.shape != shape or not np.isfinite(a).all():
+                raise ValueError(f"grain {name} must be finite values shaped {shape}; got shape {a.shape}")
 
     def to_dict(self) -> dict:
         return {"levels": self.levels.tolist(), "rms": self.rms.tolist(), "correlation": self.correlation.tolist(),

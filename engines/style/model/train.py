@@ -32,7 +32,7 @@ import numpy as np
 
 from engines.style.model.errors import StyleFitError
 from engines.style.model.estimate import TexturePair, estimate_grain, estimate_halation
-from engines.style.model.fit import DEFAULT_STEPS, fit_colour
+from engines.style.model.fit import DEFAULT_STEPS, fit_colour, rec709_encode
 from engines.style.model.look import Look
 from engines.style.model.texture import (
     NO_HALATION, NO_VIGNETTE, Halation, Vignette, apply_halation, apply_vignette, radius_map, to_display, to_linear,
@@ -91,8 +91,7 @@ class RoundReport:
             out.append(f"exposure {band} (ΔE {de:.2f}): onset style pairs --exposure {band}")
         if self.by_hue:
             hue, de = max(self.by_hue.items(), key=lambda kv: kv[1])
-            if hue != "neutral":
-                out.append(f"hue {hue} (ΔE {de:.2f}): onset style pairs --hue {hue}")
+            out.append(f"hue {hue} (ΔE {de:.2f}): onset style pairs --hue {hue}")
         return out
 
 
@@ -179,7 +178,8 @@ def _samples(pairs: Sequence[TrainingPair], per_pair: int, rng: np.random.Genera
         halo = apply_halation(vignetted, halation) - vignetted
         radius = radius_map(*p.mask.shape)[rr, cc]
         gain = np.exp(vignette.a * radius ** 2 + vignette.b * radius ** 4)[:, None]
-        x = to_display(lin[rr, cc] + halo[rr, cc] / gain)
+        # Not clipped at 1: light over white that the fit's gain (< 1) brings back under it.
+        x = rec709_encode(lin[rr, cc] + halo[rr, cc] / gain)
         xs.append(x)
         ys.append(p.test[rr, cc])
         rs.append(radius)

@@ -20,7 +20,8 @@ The pairs are aligned to the pixel by construction; the manifest says so (``alig
 trainer uses them without registering them. ``truth/`` is what an evaluation scores the learned
 colour against; training never reads it.
 
-Tags per pair: take, plan name and value, the stage seed, the control's median luma (exposure)
+Tags per pair: take, plan name and value, the stage seed (``stage_seed``; ``seed`` is the grain's),
+the control's median luma (exposure)
 and its dominant hue (hue sector of the mean chroma of the frame's coloured pixels, or
 ``neutral``).
 """
@@ -121,7 +122,7 @@ def _plan(take: Path) -> Dict[str, object]:
     except (OSError, json.JSONDecodeError):
         return {}
     plan = doc.get("plan") or {}
-    return {"plan": plan.get("name"), "plan_value": plan.get("value"), "seed": plan.get("seed")}
+    return {"plan": plan.get("name"), "plan_value": plan.get("value"), "stage_seed": plan.get("seed")}
 
 
 def read_manifest(folder: Path) -> Optional[dict]:
@@ -143,8 +144,7 @@ def build_stage_pairs(takes: Sequence[Path], out: Path, looks: Sequence[str], ev
                       progress: Optional[Callable[[str], None]] = None) -> dict:
     """Pairs of ``looks`` from ``takes`` into ``out`` (module docstring); returns the manifest.
     Built in ``out`` + ".partial" and renamed when whole: an interrupted build leaves no pairs folder."""
-    from engines.style.film import LOOK_NAMES, develop
-    from engines.style.film import colour as film_colour
+    from engines.style.film import LOOK_NAMES
 
     unknown = [name for name in looks if name not in LOOK_NAMES]
     if unknown:
@@ -157,6 +157,18 @@ def build_stage_pairs(takes: Sequence[Path], out: Path, looks: Sequence[str], ev
     partial = out.with_name(out.name + ".partial")
     if partial.exists():
         shutil.rmtree(partial)
+    try:
+        return _build(takes, out, partial, looks, every_s, selection, progress)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # nothing half-built is left behind
+        raise
+
+
+def _build(takes: Sequence[Path], out: Path, partial: Path, looks: Sequence[str], every_s: float,
+           selection: StageSelection, progress: Optional[Callable[[str], None]]) -> dict:
+    from engines.style.film import develop
+    from engines.style.film import colour as film_colour
+
     for look in looks:
         for sub in ("control", "test", "truth"):
             (partial / look / sub).mkdir(parents=True)
@@ -175,11 +187,10 @@ def build_stage_pairs(takes: Sequence[Path], out: Path, looks: Sequence[str], ev
                 write_png8(partial / look / "control" / f"{name}.png", rgb_u8)
                 write_png16(partial / look / "test" / f"{name}.png", develop(control, look, seed=index).image)
                 write_png16(partial / look / "truth" / f"{name}.png", film_colour(control, look))
-            pairs.append({"name": name, "seed": index, **tags})
+            pairs.append({"name": name, **tags, "seed": index})
             if progress is not None:
                 progress(name)
     if not pairs:
-        shutil.rmtree(partial)
         raise PairsError("no frame of the takes made a pair (no camera frames, or the selection kept none)")
     manifest = {"format": FORMAT_NAME, "format_version": 1, "aligned": True, "looks": list(looks),
                 "every_s": every_s, "takes": [str(Path(t).resolve()) for t in takes],
