@@ -238,6 +238,28 @@ def _export_captioner(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_style(args: argparse.Namespace) -> int:
+    from edge.cli.style_engine_cmd import style_errors
+    from engines.style.export import export_look
+    from engines.style.model.shipped import resolve_look
+
+    try:
+        width, _, height = args.size.lower().partition("x")
+        size = (int(height), int(width))
+    except ValueError:
+        print(f"onset engines export style: --size must be WxH, e.g. 640x360; got {args.size!r}", file=sys.stderr)
+        return 2
+    from engines.runtime import EngineRuntimeError
+
+    try:
+        card = export_look(resolve_look(args.look), Path(args.out), *size)
+    except (*style_errors(), EngineRuntimeError) as err:
+        print(f"onset engines export style: {err}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"{card.get('look', args.look)} for {args.size} -> {Path(args.out)} (card.json)")
+    return 0
+
+
 def _backends(args: argparse.Namespace) -> int:
     from engines.runtime import list_backends
 
@@ -316,6 +338,15 @@ def register_runtime_verbs(verbs: argparse._SubParsersAction) -> None:
     ex.add_argument("--model", required=True, metavar="FILE", help="a model file from `onset engines train captioner`")
     ex.add_argument("--out", required=True, metavar="DIR", help="the export directory")
     ex.set_defaults(run=_export_captioner)
+    st = export_engines.add_parser(
+        "style", help="a look as one ONNX model for a frame size", formatter_class=fmt,
+        description="Write look.onnx (the whole look for frames of one size: vignette, halation, colour, grain\n"
+                    "from a noise input), look.pt, the look file and card.json (docs/style-runtimes.md).",
+        epilog="examples:\n  onset engines export style --look 35mm --size 640x360 --out exports/35mm-640x360")
+    st.add_argument("--look", required=True, help="a shipped look's name or a .look.json file")
+    st.add_argument("--size", default="640x360", metavar="WxH", help="the frame size (default: 640x360)")
+    st.add_argument("--out", required=True, metavar="DIR", help="the export directory")
+    st.set_defaults(run=_export_style)
 
     serve = verbs.add_parser(
         "serve", help="run an engine worker on the node's fused frames", formatter_class=fmt,
