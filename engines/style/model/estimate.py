@@ -17,13 +17,13 @@ red) but what the colour part misses near highlights: the look then has none, an
 
 **Grain.** The residual ``test - (look without grain)(control)`` is the grain plus what the
 colour part misses, which lies at edges and in textures. So grain is read only on
-:data:`TILE_PX`-pixel tiles inside each pair's mask where the control is flat (its luma, less a
-least-squares plane, varies by under :data:`FLAT_TILE_STD`; the flattest :data:`MIN_FLAT_TILES`
+:data:`TILE_PX`-pixel tiles inside each pair's mask where the control is flat (each channel, less
+a least-squares plane, varies by under :data:`FLAT_TILE_STD`; the flattest :data:`MIN_FLAT_TILES`
 where fewer are), each tile's residual less its own plane: per channel, the tiles' variance
 binned by the predicted level makes the ``rms`` table (:data:`GRAIN_LEVELS` bins; a bin with
 fewer than :data:`MIN_BIN_SAMPLES` pixels takes its neighbours' values); the residual divided by
-that RMS is unit grain, whose channel correlation and radially averaged periodogram (mean over
-tiles and channels, :data:`PSD_BINS` bins) complete the grain.
+that RMS is unit grain, whose channel correlation and radially averaged periodogram per channel
+(mean over tiles, :data:`PSD_BINS` bins: the layers' clumps differ in size) complete the grain.
 """
 
 from __future__ import annotations
@@ -58,11 +58,10 @@ PSD_BINS = 16
 #: Grain is read on tiles this many pixels square where the control is flat, so that what the
 #: colour part misses at edges and textures does not read as grain.
 TILE_PX = 64
-#: A tile is flat when the control's luma, less its plane, varies by less than this (code values).
+#: A tile is flat when each channel of the control, less its plane, varies by less than this (code values).
 FLAT_TILE_STD = 0.004
 #: At least this many tiles are read: the flattest ones where fewer are flat.
 MIN_FLAT_TILES = 50
-_LUMA = np.array([0.2126, 0.7152, 0.0722])
 _JACOBIAN_STEP = 1e-3
 
 
@@ -186,13 +185,13 @@ def _flat_tiles(pairs: Sequence[TexturePair], colour: ColourTransform, vignette:
         if h == 0 or w == 0:
             continue
         inside = _cut(p.mask, h, w).all(axis=(1, 2))
-        luma = _cut(p.control @ _LUMA, h, w)[inside]
+        control = _cut(p.control, h, w)[inside].reshape(-1, t * t, 3)
         r = _cut(resid, h, w)[inside].reshape(-1, t * t, 3)
         r = r - basis @ (solve @ r)
         tiles.append(r.reshape(-1, t, t, 3))
         levels.append(_cut(pred, h, w)[inside].mean(axis=(1, 2)))
-        flat_luma = luma.reshape(-1, t * t)
-        flatness.append((flat_luma - (solve @ flat_luma.T).T @ basis.T).std(axis=1))
+        # flat in every channel: a tile flat in luma may still hold a blue texture the colour part misses
+        flatness.append((control - basis @ (solve @ control)).std(axis=1).max(axis=1))
     if not tiles:
         return np.zeros((0, t, t, 3)), np.zeros((0, 3)), np.zeros(0)
     return np.concatenate(tiles), np.concatenate(levels), np.concatenate(flatness)
@@ -226,9 +225,9 @@ def estimate_grain(pairs: Sequence[TexturePair], colour: ColourTransform, vignet
         rms[c] = np.interp(levels, levels[ok], np.sqrt(mean_var[ok]))
     tile_rms = np.stack([np.interp(tile_levels[:, c], levels, rms[c]) for c in range(3)], axis=-1)
     unit = tiles / np.maximum(tile_rms, 1e-6)[:, None, None, :]
-    power = (np.abs(np.fft.fft2(unit, axes=(1, 2))) ** 2).mean(axis=(0, 3)) / (TILE_PX * TILE_PX)
-    nu, psd = radial_average(power, bins=PSD_BINS)
+    power = (np.abs(np.fft.fft2(unit, axes=(1, 2))) ** 2).mean(axis=0) / (TILE_PX * TILE_PX)  # (T, T, 3)
+    nu, psd = radial_average(power, bins=PSD_BINS)  # (bins, 3)
     correlation = np.corrcoef(unit.reshape(-1, 3).T)
     freq = np.concatenate([[0.0], nu, [math.sqrt(0.5)]])
-    psd = np.concatenate([[psd[0]], psd, [psd[-1]]])
-    return Grain(levels, rms, correlation, freq, psd / max(float(psd.max()), 1e-12), width)
+    psd = np.concatenate([psd[:1], psd, psd[-1:]]).T  # (3, bins + 2)
+    return Grain(levels, rms, correlation, freq, psd / np.maximum(psd.max(axis=1, keepdims=True), 1e-12), width)

@@ -11,7 +11,8 @@ OETF); ``r`` a pixel's distance from the frame centre over the half diagonal (0 
   each channel with its gain. Blurred by FFT on a zero-padded frame, as no light comes from outside.
 * **Grain** (after the colour, on the display value ``y``): ``y_c + rms_c(y_c) * n_c`` where
   ``rms_c`` is a piecewise-linear table over the output level and ``n`` is a unit-variance noise
-  field with the learned radial power spectrum (``psd`` over ``psd_freq`` cycles/pixel at
+  field with the learned 3x3 channel correlation (white noise mixed by its Cholesky factor), then
+  each channel filtered to its own learned radial power spectrum (``psd`` over ``psd_freq`` cycles/pixel at
   ``ref_width_px``; at another width the frequencies scale with it, so the grain keeps its size
   on the frame) and the learned 3x3 channel correlation. Each frame's grain is its own: seeded by
   the frame index, so a take re-styled gives the same grain again.
@@ -65,7 +66,8 @@ class Halation:
 class Grain:
     """Grain on the display value (module docstring): ``levels`` (L,) output code values,
     ``rms`` (3, L) per channel, ``correlation`` (3, 3), ``psd_freq`` (B,) cycles/pixel and
-    ``psd`` (B,) the radial power spectrum's shape at ``ref_width_px``."""
+    ``psd`` (3, B) each channel's radial power spectrum's shape at ``ref_width_px`` (a (B,) given
+    is taken for all three)."""
 
     levels: np.ndarray
     rms: np.ndarray
@@ -76,8 +78,10 @@ class Grain:
 
     def __post_init__(self) -> None:
         n, b = np.size(self.levels), np.size(self.psd_freq)
+        if np.ndim(self.psd) == 1:  # one spectrum for all three channels
+            object.__setattr__(self, "psd", np.tile(np.asarray(self.psd, np.float64), (3, 1)))
         for name, shape in (("levels", (n,)), ("rms", (3, n)), ("correlation", (3, 3)), ("psd_freq", (b,)),
-                            ("psd", (b,))):
+                            ("psd", (3, b))):
             a = np.asarray(getattr(self, name))
             if a.shape != shape or not np.isfinite(a).all():
                 raise ValueError(f"grain {name} must be finite values shaped {shape}; got shape {a.shape}")
@@ -141,15 +145,16 @@ def apply_halation(lin: np.ndarray, halation: Halation) -> np.ndarray:
 def grain_noise(height: int, width: int, grain: Grain, seed: int) -> np.ndarray:
     """(H, W, 3) noise with unit variance per channel, the grain's spectrum and channel correlation."""
     rng = np.random.default_rng(seed)
-    white = rng.standard_normal((3, height, width))
+    chol = np.linalg.cholesky(grain.correlation + 1e-9 * np.eye(3))
+    white = np.einsum("ij,jhw->ihw", chol, rng.standard_normal((3, height, width)))  # correlated, white
     fy = np.fft.fftfreq(height)[:, None]
     fx = np.fft.rfftfreq(width)[None, :]
     radial = np.sqrt(fx ** 2 + fy ** 2) * (width / grain.ref_width_px)  # the grain's own frequency
-    amplitude = np.sqrt(np.maximum(np.interp(radial, grain.psd_freq, grain.psd, right=0.0), 0.0))
-    fields = np.fft.irfft2(np.fft.rfft2(white) * amplitude, s=(height, width))
+    amplitude = np.stack([np.sqrt(np.maximum(np.interp(radial, grain.psd_freq, grain.psd[c], right=0.0), 0.0))
+                          for c in range(3)])
+    fields = np.fft.irfft2(np.fft.rfft2(white) * amplitude, s=(height, width))  # each channel its spectrum
     fields /= np.maximum(fields.reshape(3, -1).std(axis=1), 1e-12)[:, None, None]
-    chol = np.linalg.cholesky(grain.correlation + 1e-9 * np.eye(3))
-    return np.einsum("ij,jhw->hwi", chol, fields)
+    return np.moveaxis(fields, 0, -1)
 
 
 def apply_grain(y: np.ndarray, grain: Grain, seed: int, noise: Optional[np.ndarray] = None) -> np.ndarray:

@@ -59,7 +59,7 @@ def test_evaluating_a_look_file_prints_and_writes_its_figures(look_file, push2_p
                  "--no-progress", "--json", str(report)]) == 0
     out = capsys.readouterr().out
     assert "colour vs the pipeline's colour part, 2 pairs" in out
-    assert f"grain vs the pipeline's push2 on flat fields {W}x{H} (2 per level; tolerance 10 %):" in out
+    assert f"grain vs the pipeline's push2 on flat fields {W}x{H}, their centre halves (2 per level; tolerance 10 %):" in out
     assert len([line for line in out.splitlines() if line.strip().startswith(("0.25", "0.41", "0.60"))]) == 3
     result = json.loads(report.read_text())
     assert result["look"] == "hand" and result["colour"]["pairs"] == 2 and result["colour"]["pixels"] == 2 * H * W

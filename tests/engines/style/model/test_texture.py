@@ -102,7 +102,7 @@ def test_grain_noise_follows_the_power_spectrum():
     nu, power = grain_power_spectrum(grain_noise(360, 640, LOW_PASS_GRAIN, seed=11), bins=16, detrend=False)
     measured = power.mean(axis=1)
     # 640 px wide against the grain's 320: the frame's frequency nu is the grain's 2 nu.
-    expected = np.interp(2.0 * nu, PSD_FREQ, LOW_PASS_GRAIN.psd, right=0.0)
+    expected = np.interp(2.0 * nu, PSD_FREQ, LOW_PASS_GRAIN.psd[0], right=0.0)
     keep = expected > 0.02 * expected.max()
     measured, expected = measured[keep] / measured[keep].sum(), expected[keep] / expected[keep].sum()
     assert np.abs(measured - expected).sum() < 0.1, (measured, expected)
@@ -148,3 +148,11 @@ def test_grain_round_trips_through_its_dict():
     for name in ("levels", "rms", "correlation", "psd_freq", "psd"):
         np.testing.assert_array_equal(getattr(back, name), getattr(LOW_PASS_GRAIN, name))
     assert back.ref_width_px == 320
+
+
+def test_each_channel_keeps_its_own_spectrum():
+    # The layers' clumps differ in size: red coarse, green finer, blue white.
+    psd = np.stack([np.exp(-((PSD_FREQ / 0.08) ** 2)), np.exp(-((PSD_FREQ / 0.2) ** 2)), np.ones_like(PSD_FREQ)])
+    grain = Grain(RMS_LEVELS, RMS_TABLE, np.eye(3), PSD_FREQ, psd, 640)
+    lag_one = grain_correlation(grain_noise(360, 640, grain, seed=3), detrend=False)
+    assert lag_one[0] > lag_one[1] + 0.2 and lag_one[1] > lag_one[2] + 0.2 and abs(lag_one[2]) < 0.03
