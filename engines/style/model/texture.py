@@ -117,18 +117,11 @@ def apply_vignette(lin: np.ndarray, vignette: Vignette) -> np.ndarray:
 
 
 def gaussian_blur(plane: np.ndarray, sigma_px: float) -> np.ndarray:
-    """(H, W) convolved with a unit-sum Gaussian, zero outside the frame (FFT on a padded frame)."""
-    if sigma_px <= 0.0:
-        return np.asarray(plane, np.float64).copy()
-    h, w = plane.shape
-    pad = int(math.ceil(4.0 * sigma_px))
-    padded = np.zeros((h + 2 * pad, w + 2 * pad))
-    padded[pad:pad + h, pad:pad + w] = plane
-    fy = np.fft.fftfreq(padded.shape[0])[:, None]
-    fx = np.fft.rfftfreq(padded.shape[1])[None, :]
-    transfer = np.exp(-2.0 * math.pi ** 2 * sigma_px ** 2 * (fx ** 2 + fy ** 2))
-    out = np.fft.irfft2(np.fft.rfft2(padded) * transfer, s=padded.shape)
-    return np.maximum(out[pad:pad + h, pad:pad + w], 0.0)
+    """(H, W) convolved with a unit-sum Gaussian, zero outside the frame (the reference pipeline's
+    FFT blur, ``engines.style.film.halation.gaussian_blur``), clipped at 0: light is never negative."""
+    from engines.style.film.halation import gaussian_blur as film_blur
+
+    return np.maximum(film_blur(plane, sigma_px), 0.0)
 
 
 def apply_halation(lin: np.ndarray, halation: Halation) -> np.ndarray:
