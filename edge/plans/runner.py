@@ -24,7 +24,8 @@ For each take :class:`PlanRunner`:
 3. starts the take :data:`PREROLL_S` before the first key of the first repeat of the shot
    still ahead (the stage repeats it, :mod:`edge.plans.sim`; slate: scene ``<plan>-s<seed>``,
    shot the take's index, take 1 or the next free one), with the plan object for ``take.json``
-   (naming the repeat), and stops it :data:`POSTROLL_S` after the last key. A node not in sync
+   (naming the repeat), and stops it :data:`POSTROLL_S` after the last key, once the node has
+   fused a frame that late (a busy node trails the wall clock; at most :data:`CATCH_UP_S`). A node not in sync
    within :data:`MAX_REPEATS` repeats, or that stops sending frames, is stopped and the take
    tried again with a fresh one, up to ``retries`` times; then it fails;
 4. stops the node (SIGINT; its process group is killed after :data:`NODE_STOP_S`) and checks the
@@ -66,6 +67,7 @@ from sensors.ports import free_loopback_port
 __all__ = [
     "PREROLL_S",
     "POSTROLL_S",
+    "CATCH_UP_S",
     "SYNC_FRAMES",
     "MAX_REPEATS",
     "NODE_STOP_S",
@@ -87,6 +89,8 @@ MAX_REPEATS = 4
 NODE_STOP_S = 15.0
 #: Seconds a node may take from its start to its first fused frame.
 FIRST_FRAME_S = 90.0
+#: Seconds the take may run past its post-roll on the wall clock while the node's frames catch up.
+CATCH_UP_S = 10.0
 _LOG_TAIL_LINES = 12
 _START_MARGIN_S = 0.5
 _NS_PER_S = 1_000_000_000
@@ -292,15 +296,21 @@ class _Node:
     def _exited(self) -> Optional[int]:
         return None if self.process is None else self.process.poll()
 
+    def _plan_s(self, timecode) -> float:
+        """Plan time (s) of a fused frame's timecode label."""
+        from sensors.timecode.smpte import parse_timecode, timecode_to_seconds
+
+        rig = self.staged.rig
+        start_s = float(timecode_to_seconds(parse_timecode(rig.timecode.start, rig.timecode.frame_rate)))
+        return float(timecode_to_seconds(timecode)) - start_s
+
     def wait_in_sync(self) -> int:
         """Master time (ns) of plan time 0, once :data:`SYNC_FRAMES` complete frames came in a row."""
         from edge.stream import FusedFrameSubscriber
-        from sensors.timecode.smpte import parse_timecode, timecode_to_seconds
         from sensors.vocabulary import SyncStatus
 
         in_sync = (SyncStatus.OK, SyncStatus.LATE)
         rig = self.staged.rig
-        start_s = float(timecode_to_seconds(parse_timecode(rig.timecode.start, rig.timecode.frame_rate)))
         fps = float(rig.camera.frame_rate.fps)
         half_shutter_ns = rig.camera.shutter_angle_deg / 360.0 / fps / 2.0 * _NS_PER_S
         # Plan time by which the node must be in sync: the pre-roll of the last repeat it may take.
@@ -322,7 +332,7 @@ class _Node:
                 if frame.timecode is None:
                     epochs.clear()
                     continue
-                label_s = float(timecode_to_seconds(frame.timecode)) - start_s
+                label_s = self._plan_s(frame.timecode)
                 if label_s > latest_s:
                     raise self._fail(
                         f"the node was not in sync by plan time {latest_s:.1f} s, {MAX_REPEATS} repeats of the shot "
@@ -354,12 +364,28 @@ class _Node:
             raise self._fail(f"the node refused to start {scene}/{shot}/{number}: {err}") from err
         self.folder, self._rolling = Path(info["path"]), True
         self.runner._sleep_until_ns(int(epoch_ns + (end_s + POSTROLL_S) * _NS_PER_S))
+        self.wait_fused_past(end_s + POSTROLL_S)
         self._stop_take()
         try:
             frames, summary = check_take(self.folder, staged, plan, repeat)
         except TakeCheckError as err:
             raise _Failed(str(err)) from err
         return self.folder, frames, summary + (f", repeat {repeat} of the shot" if repeat else "")
+
+    def wait_fused_past(self, plan_s: float) -> None:
+        """Return once the node has fused a frame labelled at or after plan time ``plan_s``, or
+        after :data:`CATCH_UP_S` (the take's check then says what it misses). On a busy box the
+        node's frames can trail the wall clock; the take's TC out is its newest fused frame, and
+        its bag holds what the node published, so a take stopped by the wall clock alone could
+        end before the post-roll it was meant to keep."""
+        from edge.stream import FusedFrameSubscriber
+
+        deadline = time.monotonic() + CATCH_UP_S
+        with FusedFrameSubscriber(self.stream, rcv_hwm=4, consumer="onset-plan") as frames:
+            while time.monotonic() < deadline and not self.runner.stopping:
+                frame = frames.recv(timeout_ms=200)
+                if frame is not None and frame.timecode is not None and self._plan_s(frame.timecode) >= plan_s:
+                    return
 
     def _stop_take(self) -> None:
         from edge.recorder.errors import ControlError
