@@ -13,7 +13,8 @@ TORCH_VERSION := 2.13.0
 APT_PACKAGES := gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
 	gstreamer1.0-plugins-ugly gstreamer1.0-tools gir1.2-gst-plugins-base-1.0 \
 	gir1.2-gst-plugins-bad-1.0 libgirepository1.0-dev libcairo2-dev pkg-config \
-	gstreamer1.0-alsa gstreamer1.0-pulseaudio pulseaudio pulseaudio-utils
+	gstreamer1.0-alsa gstreamer1.0-pulseaudio pulseaudio pulseaudio-utils \
+	chromium
 ROS_WHEELS := "ros-rclpy[fastrtps]" ros-sensor-msgs ros-std-msgs ros-geometry-msgs ros-diagnostic-msgs
 # DDS stays on this machine, on a domain of its own.
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
@@ -25,7 +26,8 @@ export ROS_DOMAIN_ID ?= 42
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP)/apt:
+# Re-checked when the Makefile changes (a package added); the venvs are not rebuilt for it.
+$(STAMP)/apt: Makefile
 	@mkdir -p $(STAMP)
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -34,7 +36,7 @@ $(STAMP)/apt:
 	fi
 	@touch $@
 
-$(STAMP)/venv: $(STAMP)/apt pyproject.toml
+$(STAMP)/venv: pyproject.toml | $(STAMP)/apt
 	@mkdir -p $(STAMP)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -55,7 +57,7 @@ test: test-py311 test-py310  ## run the test suite on Python 3.11, then the part
 test-py311: setup
 	$(BIN)/python -m pytest -q
 
-$(STAMP)/venv310: $(STAMP)/apt pyproject.toml
+$(STAMP)/venv310: pyproject.toml | $(STAMP)/apt
 	@mkdir -p $(STAMP)
 	test -x $(VENV310)/bin/python || $(PY310) -m venv $(VENV310)
 	$(VENV310)/bin/pip install -q --upgrade pip
