@@ -96,7 +96,7 @@ def _train(args: argparse.Namespace) -> int:
     config = TrainConfig(size=args.size, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                          threads=args.threads, learning_rate=args.learning_rate, patience=args.patience,
                          clips_per_epoch=args.clips_per_epoch, max_minutes=args.max_minutes,
-                         progress=not args.no_progress)
+                         look_augment=args.look_augment, progress=not args.no_progress)
     train, val = _open_split(data, "train"), _open_split(data, "val")
     test = _open_split(data, "test") if _has_split(data, "test") else None
     print(f"training the {config.size} captioner on {len(train)} clips ({len(val)} to validate) from {data}, "
@@ -199,6 +199,10 @@ def register(groups: argparse._SubParsersAction) -> None:
                      help="clips drawn per pass (default: the whole training split)")
     cap.add_argument("--max-minutes", type=float, default=50.0, metavar="MIN",
                      help="stop after the pass that crosses this much training time (default: 50)")
+    cap.add_argument("--look-augment", type=float, default=0.5, metavar="P",
+                     help="share of training clips styled by a jittered shipped film look, grain and all, so "
+                          "that a look on set does not change what the model reads (the style closed loop); "
+                          "0 turns it off (default: 0.5)")
     _add_threads(cap)
     cap.set_defaults(run=_train_captioner)
     style_engine_cmd.add_train_style(train_engines)

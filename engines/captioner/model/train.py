@@ -15,8 +15,11 @@ Any torch ``Dataset`` with the item contract of :mod:`.predict` trains it (the d
   predicted spread, which trains the spread head only (:mod:`.network`).
 
 **Augmentation**: each clip has its depth planes zeroed with probability ``depth_drop`` (30 %),
-so the model also works without LiDAR; and is mirrored left-right with probability ``flip``,
-swapping the left and right movements (pan, truck) it is labelled with.
+so the model also works without LiDAR; is mirrored left-right with probability ``flip``,
+swapping the left and right movements (pan, truck) it is labelled with; and is styled with
+probability ``look_augment`` (50 %) by one of the shipped film looks, jittered, with grain of its
+own on every frame (:mod:`.look_augment`), so that a look changes nothing the model reads (the
+closed loop, engines/style/closed_loop.py). Validation clips are never augmented.
 
 **Schedule**: AdamW, one-cycle learning rate, ``epochs`` passes (or ``clips_per_epoch`` clips a
 pass); after each pass the validation split is scored (:func:`.evaluate.summary_metrics`) and
@@ -25,8 +28,9 @@ score, or once ``max_minutes`` have passed. The score is the mean of the accurac
 ``1 - median relative error`` of the heads that have labels.
 
 **Determinism**: the seed fixes the initial weights, the order of the clips and the
-augmentation; torch's thread count is set explicitly (``threads``), with the same seed and
-threads a run is repeated exactly.
+augmentation (the looks draw from a generator of their own, so a run without them repeats the
+runs from before they existed); torch's thread count is set explicitly (``threads``), with the
+same seed and threads a run is repeated exactly.
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ import copy
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Tuple
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -46,6 +50,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 from engines.captioner.inputs import MOVEMENT_CLASSES, SHOT_SIZE_CLASSES
 from engines.captioner.model.errors import TrainingError
 from engines.captioner.model.evaluate import summary_metrics
+from engines.captioner.model.look_augment import PlaneLook, augment_looks, shipped_plane_looks
 from engines.captioner.model.network import CaptionerNet, network_config
 from engines.captioner.model.predict import DEPTH_PLANES, collect_outputs
 
@@ -61,7 +66,8 @@ _MIN_LOG_SCALE = 0.05
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How to train (module docstring). ``size``: a preset of :data:`~.network.NETWORK_SIZES`."""
+    """How to train (module docstring). ``size``: a preset of :data:`~.network.NETWORK_SIZES`;
+    ``depth_drop``, ``flip``, ``look_augment``: the share of training clips each augmentation gets."""
 
     size: str = "default"
     epochs: int = 6
@@ -72,6 +78,7 @@ class TrainConfig:
     threads: int = 2
     depth_drop: float = 0.3
     flip: float = 0.5
+    look_augment: float = 0.5
     patience: int = 3
     regression_weight: float = 0.5
     clips_per_epoch: Optional[int] = None
@@ -83,11 +90,26 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "threads", "patience"):
             if getattr(self, name) < 1:
                 raise TrainingError(f"{name} must be at least 1; got {getattr(self, name)}")
-        for name in ("depth_drop", "flip"):
+        for name in ("depth_drop", "flip", "look_augment"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise TrainingError(f"{name} is a probability in [0, 1]; got {getattr(self, name)}")
         if self.clips_per_epoch is not None and self.clips_per_epoch < 1:
             raise TrainingError(f"clips_per_epoch must be at least 1; got {self.clips_per_epoch}")
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The settings as JSON values (what the model card stores)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TrainConfig":
+        """The config a card stored (:meth:`to_dict`). A setting it lacks takes its default, except
+        ``look_augment``: a card from before look augmentation was trained without it (0.0)."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise TrainingError(f"unknown training settings {', '.join(unknown)}; expected some of "
+                                f"{', '.join(sorted(names))}")
+        return cls(**{"look_augment": 0.0, **data})
 
 
 @dataclass(frozen=True)
@@ -199,14 +221,19 @@ def mirror_movement_index(movement: torch.Tensor) -> torch.Tensor:
     return torch.where(movement >= 0, _MIRROR[movement.clamp(min=0)], movement)
 
 
-def _augment(frames: torch.Tensor, movement: torch.Tensor, config: TrainConfig,
-             generator: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
+def _augment(frames: torch.Tensor, movement: torch.Tensor, config: TrainConfig, generator: torch.Generator,
+             looks: Sequence[PlaneLook] = (), look_generator: Optional[torch.Generator] = None
+             ) -> Tuple[torch.Tensor, torch.Tensor]:
     b = frames.shape[0]
     drop = torch.rand(b, generator=generator) < config.depth_drop
     flip = torch.rand(b, generator=generator) < config.flip
     frames = frames.clone()
     frames[drop, :, DEPTH_PLANES] = 0.0
     frames[flip] = frames[flip].flip(-1)
+    if looks and config.look_augment > 0.0:
+        if look_generator is None:
+            raise TrainingError("look augmentation needs a generator of its own (look_generator)")
+        frames, _ = augment_looks(frames, looks, config.look_augment, look_generator, inplace=True)
     return frames, torch.where(flip, mirror_movement_index(movement), movement)
 
 
@@ -268,8 +295,11 @@ def _fmt(value: Optional[float]) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def train_captioner(train: Dataset, val: Dataset, config: TrainConfig = TrainConfig()) -> TrainResult:
-    """Train a captioner of ``config.size`` on ``train``, choosing the pass by ``val`` (module docstring)."""
+def train_captioner(train: Dataset, val: Dataset, config: TrainConfig = TrainConfig(),
+                    looks: Optional[Sequence[PlaneLook]] = None) -> TrainResult:
+    """Train a captioner of ``config.size`` on ``train``, choosing the pass by ``val`` (module
+    docstring). ``looks``: what the look augmentation styles with (None: the shipped looks, for
+    planes of 640x360 frames as the dataset builder stores them; made once per process, about 10 s)."""
     from tqdm import tqdm
 
     if len(train) == 0:  # type: ignore[arg-type]
@@ -288,6 +318,9 @@ def train_captioner(train: Dataset, val: Dataset, config: TrainConfig = TrainCon
 
     order = torch.Generator().manual_seed(config.seed)
     augment = torch.Generator().manual_seed(config.seed + 1)
+    look_generator = torch.Generator().manual_seed(config.seed + 2)
+    if config.look_augment > 0.0 and looks is None:
+        looks = shipped_plane_looks()
     sampler = RandomSampler(train, replacement=False, num_samples=config.clips_per_epoch, generator=order)
     loader = DataLoader(train, batch_size=config.batch_size, sampler=sampler, num_workers=0, drop_last=False)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -305,7 +338,8 @@ def train_captioner(train: Dataset, val: Dataset, config: TrainConfig = TrainCon
         for raw in loader:
             batch = _batch_tensors(raw)
             model.check_input(batch["frames"])
-            frames, movement = _augment(batch["frames"], batch["movement"], config, augment)
+            frames, movement = _augment(batch["frames"], batch["movement"], config, augment, looks or (),
+                                        look_generator)
             batch["movement"] = movement
             loss, _ = captioner_loss(model(frames), batch, model, shot_w, move_w, config.regression_weight)
             optimizer.zero_grad(set_to_none=True)
