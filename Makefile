@@ -49,8 +49,8 @@ $(STAMP)/venv: pyproject.toml | $(STAMP)/apt
 
 setup: $(STAMP)/venv  ## install system packages, the venv, torch (CPU), ROS 2 wheels, GStreamer bindings, Onset
 
-demo: setup  ## run the edge node on the simulated stage with the captioner worker (Ctrl-C stops)
-	exec $(BIN)/onset node run --engines
+demo: setup  ## run the simulated stage through the edge node, both engines and the live preview (Ctrl-C stops)
+	exec $(BIN)/onset node run --engines --preview
 
 test: test-py311 test-py310  ## run the test suite on Python 3.11, then the parts without rclpy on 3.10
 

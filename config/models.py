@@ -14,6 +14,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.engines import EnginesConfig
+from config.foxglove import FoxgloveConfig
+from config.preview import PreviewConfig
 from config.recorder import RecorderConfig
 from config.ros import RosConfig
 from config.sync import SyncConfig
@@ -341,6 +343,9 @@ class RigConfig(_Model):
     stream: "StreamConfig" = Field(default_factory=lambda: StreamConfig())
     control: "ControlConfig" = Field(default_factory=lambda: ControlConfig())
     engines: EnginesConfig = Field(default_factory=EnginesConfig, description="the engine workers on the fused frames")
+    preview: PreviewConfig = Field(default_factory=PreviewConfig, description="the live preview server (onset preview)")
+    foxglove: FoxgloveConfig = Field(default_factory=FoxgloveConfig,
+                                     description="the node's Foxglove WebSocket server (docs/foxglove.md)")
 
     def ros_config(self) -> RosConfig:
         """The ROS 2 settings: the profile's ``ros`` section, or defaults from the sensors' topics."""
@@ -366,5 +371,16 @@ class RigConfig(_Model):
         names = [s.name for s in [self.camera, *self.lidars, *self.telemetry]]
         if len(set(names)) != len(names):
             raise ValueError(f"sensor names must be unique, got {names}")
+        # The node's and the preview's TCP servers on this box.
+        servers = [("control API", self.control.port), ("preview", self.preview.port)]
+        if self.foxglove.enabled:
+            servers.append(("Foxglove server", self.foxglove.port))
+        taken: dict = {}
+        for name, port in servers:
+            if port == 0:
+                continue
+            if port in taken:
+                raise ValueError(f"the {name} and the {taken[port]} both use TCP port {port}")
+            taken[port] = name
         return self
 

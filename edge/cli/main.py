@@ -38,6 +38,7 @@ file. The default profile, sim-stage, is a simulated stage on this machine's loo
 _EPILOG = """\
 examples:
   onset node run                      the edge node on the simulated stage (what `make demo` runs)
+  onset preview                       the live preview page (its address and token are printed)
   onset take start --scene 12 --shot 3 --take 4
   onset takes ls                      the recorded takes
   onset engines train captioner --data ds --out captioner.onsetcap
@@ -57,7 +58,7 @@ examples:
 def build_parser() -> argparse.ArgumentParser:
     from edge.cli import config_cmd, node_cmd, sensors_cmd, sim_cmd, take_cmd, takes_cmd
     from edge.cli import caption_cmd, dataset_cmd, engines_cmd, plan_cmd
-    from edge.cli import style_cmd
+    from edge.cli import preview_cmd, style_cmd
 
     parser = argparse.ArgumentParser(
         prog="onset",
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     engines_cmd.register(groups)
     caption_cmd.register(groups)
     style_cmd.register(groups)
+    preview_cmd.register(groups)
     return parser
 
 

@@ -104,6 +104,9 @@ def _run_node(args: argparse.Namespace, shutdown: Shutdown) -> int:
 
             stage = SimulatedStage(rig, stage_epoch_ns(rig, time.time_ns())).start()
         workers = _start_engines(args, rig, node.stream.endpoint)
+        preview = _start_preview(args, rig, node) if args.preview else None
+        if preview is not None:
+            workers.append(("preview", preview[0]))
         try:
             if shutdown.requested.is_set():
                 return 0
@@ -115,9 +118,12 @@ def _run_node(args: argparse.Namespace, shutdown: Shutdown) -> int:
                     f"${rig.control.token_env}" if os.environ.get(rig.control.token_env) else str(TOKEN_FILE))
                 where.append(f"control API {node.control.url} (token: {source})")
             for name, _worker in workers:
-                where.append(f"{name} worker -> {getattr(rig.engines, name).results_endpoint}")
+                if name != "preview":
+                    where.append(f"{name} worker -> {getattr(rig.engines, name).results_endpoint}")
             print(f"edge node {rig.name!r} running" + (" on the simulated stage" if stage else "") + ": "
                   + "; ".join(where), flush=True)
+            if preview is not None:
+                print(f"live preview: open {preview[1]}", flush=True)
             watch_lines(lambda elapsed: format_node_status(node, elapsed), args.duration, args.interval, stop=shutdown)
         finally:
             for name, worker in workers:
@@ -147,6 +153,30 @@ def _start_engines(args: argparse.Namespace, rig: Any, stream_endpoint: str) -> 
         workers.append((name, Supervisor(argv, name=name, env=dict(os.environ, ONSET_WORKER_NICE="10"),
                                          stop_timeout_s=1.0).start()))
     return workers
+
+
+def _start_preview(args: argparse.Namespace, rig: Any, node: Any) -> tuple:
+    """``(supervisor, page URL)`` of the preview server this run starts beside the node: ``onset
+    preview`` on the node's stream, control API and takes, under a supervisor like the workers'.
+    Its tokens go to it in its environment, never on a command line that ``ps`` shows."""
+    from edge.cli.preview_cmd import resolve_preview_token
+    from edge.cli.takes_cmd import TAKES_DIR_ENV
+    from engines.worker.supervisor import Supervisor
+
+    token, _source = resolve_preview_token(None, rig.preview.token_env)
+    env = dict(os.environ, **{rig.preview.token_env: token})
+    argv = [sys.executable, "-m", "edge.cli.main", "preview", "--profile", str(args.profile),
+            "--stream", node.stream.endpoint]
+    if node.control is not None:
+        from edge.recorder.control import CONTROL_URL_ENV
+
+        env[CONTROL_URL_ENV] = node.control.url
+        env[rig.control.token_env] = node.control.token
+    if node.recorder is not None:
+        env[TAKES_DIR_ENV] = str(node.recorder.config.takes_dir)
+    host = f"[{rig.preview.host}]" if ":" in rig.preview.host else rig.preview.host
+    supervisor = Supervisor(argv, name="preview", env=env, stop_timeout_s=5.0).start()
+    return supervisor, f"http://{host}:{rig.preview.port}/#token={token}"
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -190,7 +220,10 @@ def register(groups: argparse._SubParsersAction) -> None:
                      help="control API bearer token (default: $ONSET_CONTROL_TOKEN, else a new one in ~/.onset/control-token)")
     engines = run.add_mutually_exclusive_group()
     engines.add_argument("--engines", dest="engines", action="store_true", default=None,
-                         help="start the engine workers (the captioner) beside the node (`make demo` does)")
+                         help="start the engine workers (captioner and style) beside the node (`make demo` does)")
     engines.add_argument("--no-engines", dest="engines", action="store_false",
                          help="do not start them, whatever the profile's engines.start_with_node says")
+    run.add_argument("--preview", action="store_true",
+                     help="also serve the live preview page (`onset preview` in a process of its own, on the "
+                          "profile's preview.host:port); its address, token included, is printed (`make demo` does)")
     run.set_defaults(run=_run)

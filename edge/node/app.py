@@ -12,7 +12,7 @@ frame has been decoded its label is verified; the verdict goes out on ``ros.fram
 (the label that is true: the decoded one when they differ), which takes record. While a take
 rolls, the recorder takes every message the node publishes (:mod:`edge.node.takes`); ``/tf`` is
 always written into the bag (from the pose) even where ``tf2_msgs`` is not installed. A control
-API (loopback, token) starts and stops takes. A step of the host clock (NTP/PTP) re-bases every
+API (loopback, token) starts and stops takes and answers the node's status (``GET /status``). A step of the host clock (NTP/PTP) re-bases every
 clock model at once (:class:`edge.clock.MasterClockWatch`).
 
 Start-up is all or nothing: each part is opened in order and, if one fails, those already open
@@ -89,6 +89,7 @@ class EdgeNode:
         self.control: Any = None
         self.takes: Optional[NodeTakes] = None
         self.stream: Any = None
+        self.foxglove: Any = None
         self.sync: Any = None
         self.sensors: Optional[SensorRig] = None
         self.status = NodeStatus()
@@ -134,6 +135,10 @@ class EdgeNode:
         self.stream = self._open(
             "fused-frame stream", lambda: FusedFramePublisher(self._stream_endpoint, rig.stream.send_hwm)
         )
+        if rig.foxglove.enabled:
+            from edge.foxglove import FoxgloveBridge
+
+            self.foxglove = self._open("Foxglove server", lambda: FoxgloveBridge(rig.foxglove, rig).start())
         self.sensors = self._open("sensors", lambda: SensorRig(
             rig, on_cloud=self._on_cloud, on_lidar_slice=self._on_lidar_slice, on_telemetry=self._on_telemetry,
             on_frame=self._on_frame, on_timecode=self._on_timecode,
@@ -173,7 +178,7 @@ class EdgeNode:
                                                                 standing_topics=self._engine_topics()))
         self.control = self._open("control API", lambda: ControlServer(
             self.takes, host=self.rig.control.host, port=self._control_port, token=self._control_token,
-            timecode_now=self.timecode_now).start())
+            timecode_now=self.timecode_now, status=self.status_document).start())
 
     def timecode_now(self) -> Optional[str]:
         """The timecode of the newest fused frame (TC in/out of a take when the request has none)."""
@@ -234,6 +239,9 @@ class EdgeNode:
             if point_t is not None:
                 self._publish_counted(name, "points", "points_in_sweeps", len(cloud),
                                       lambda: self.ros.publish_cloud(cloud, int(point_t[0]), point_t))
+        if self.foxglove is not None and len(cloud) and name == self._published_lidar:
+            first = self._master(name, cloud.t_ns[:1], None)
+            self.foxglove.publish_cloud(cloud, None if first is None else int(first[0]))
 
     def _on_telemetry(self, name: str, sample: TelemetrySample) -> None:
         sync = self.sync
@@ -316,6 +324,8 @@ class EdgeNode:
         self.status.fused(frame, sent, self._clock_ns())
         if self.ros is not None and (not self._camera_info_sent or frame.frame_index % 24 == 0):
             self._publish_camera_info(frame)
+        if self.foxglove is not None:
+            self.foxglove.publish_frame(frame)
         if self._on_fused_extra is not None:
             self._on_fused_extra(frame)
 
@@ -343,3 +353,9 @@ class EdgeNode:
     def health(self) -> Dict[str, Any]:
         """Counters for the status line and the control API."""
         return self.status.summary(self)
+
+    def status_document(self) -> Dict[str, Any]:
+        """The node's status as JSON values: what ``GET /status`` answers (:mod:`edge.node.status_json`)."""
+        from edge.node.status_json import node_status_document
+
+        return node_status_document(self)

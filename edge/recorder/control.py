@@ -2,16 +2,23 @@
 
 Endpoints (every one needs ``Authorization: Bearer <token>``, else 401)::
 
+    GET  /status                                                -> the node's status (health, sensors)
     GET  /take/status                                           -> recorder status
     POST /take/start  {"scene", "shot", "take", "tc_in"?, "plan"?} -> the take that started
     POST /take/stop   {"tc_out"?}                               -> the take that stopped
+
+``/status`` is what the node's once-a-second status table says, as JSON: fused-frame counters,
+latency and in-sync fraction, and per sensor its rates, drops and clock model
+(:func:`edge.node.status_json.node_status_document`; the preview polls it). A server made without
+a ``status`` callable answers it 404.
 
 ``plan``: the capture plan the take is shot for, kept in its ``take.json`` (an object with
 ``name``, ``index``, ``parameter``, ``value``, ``unit``, ``fixed``, ``seed`` and ``instruction``:
 :func:`edge.recorder.take.validate_plan`); a start without it records ``"plan": null``.
 
 Errors answer ``{"error": "..."}`` with 400 (bad slate, plan or body), 409 (already recording / not
-recording), 507 (below the free-space floor), 404/405 (unknown path or method). The server binds
+recording), 507 (below the free-space floor), 404/405 (unknown path or method), 503 (the status
+could not be gathered). The server binds
 loopback addresses only: the preview and the CLI run on the edge box itself.
 """
 
@@ -67,7 +74,10 @@ class _Handler(BaseHTTPRequestHandler):
         _log.debug("control %s: " + format, self.client_address[0], *args)
 
     def _send(self, status: int, body: Dict[str, Any]) -> None:
-        data = json.dumps(body).encode("utf-8")
+        self._send_text(status, json.dumps(body))
+
+    def _send_text(self, status: int, text: str) -> None:
+        data = text.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -112,19 +122,32 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         if not self._authorized():
             return
-        if self.path.split("?")[0] == "/take/status":
+        path = self.path.split("?")[0]
+        if path == "/take/status":
             self._send(200, self.server.recorder.status().to_dict())
-        elif self.path.split("?")[0] in ("/take/start", "/take/stop"):
+        elif path == "/status" and self.server.status is not None:
+            self._send_status()
+        elif path in ("/take/start", "/take/stop"):
             self._send(405, {"error": f"{self.path} needs POST"})
         else:
-            self._send(404, {"error": f"no endpoint {self.path}; there are /take/status, /take/start, /take/stop"})
+            known = "/status, " if self.server.status is not None else ""
+            self._send(404, {"error": f"no endpoint {self.path}; there are {known}/take/status, /take/start, /take/stop"})
+
+    def _send_status(self) -> None:
+        try:
+            text = json.dumps(self.server.status(), allow_nan=False)
+        except Exception as err:  # noqa: BLE001 - a status that cannot be gathered must not kill the handler
+            _log.warning("control: the node status could not be gathered: %s", err)
+            self._send(503, {"error": f"the node status could not be gathered: {type(err).__name__}: {err}"})
+            return
+        self._send_text(200, text)
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         if not self._authorized():
             return
         path = self.path.split("?")[0]
         if path not in ("/take/start", "/take/stop"):
-            code = 405 if path == "/take/status" else 404
+            code = 405 if path in ("/take/status", "/status") else 404
             self._send(code, {"error": f"no POST endpoint {self.path}"})
             return
         body = self._body()
@@ -153,10 +176,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: Tuple[str, int], recorder: Any, token: str,
-                 timecode_now: Optional[Callable[[], Any]]) -> None:
+                 timecode_now: Optional[Callable[[], Any]], status: Optional[Callable[[], Dict[str, Any]]]) -> None:
         self.recorder = recorder
         self.token = token
         self.timecode_now = timecode_now
+        self.status = status
         super().__init__(address, _Handler)
 
 
@@ -166,10 +190,12 @@ class ControlServer:
     ``port=0`` picks a free port (read it back from :attr:`port` / :attr:`url`). ``token``: the
     bearer token clients must send; a random one is made when none is given. ``timecode_now``:
     the node's current timecode, used for TC in/out when a request does not carry them.
+    ``status``: returns the node's status document (plain JSON values, no NaN) for ``GET /status``.
     """
 
     def __init__(self, recorder: Any, host: str = "127.0.0.1", port: int = 0, token: Optional[str] = None,
-                 timecode_now: Optional[Callable[[], Any]] = None) -> None:
+                 timecode_now: Optional[Callable[[], Any]] = None,
+                 status: Optional[Callable[[], Dict[str, Any]]] = None) -> None:
         try:
             loopback = ipaddress.ip_address(host).is_loopback
         except ValueError:
@@ -182,11 +208,12 @@ class ControlServer:
         self._address = (host, int(port))
         self._recorder = recorder
         self._timecode_now = timecode_now
+        self._status = status
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
 
     def start(self) -> "ControlServer":
-        self._server = _Server(self._address, self._recorder, self.token, self._timecode_now)
+        self._server = _Server(self._address, self._recorder, self.token, self._timecode_now, self._status)
         # A short poll interval: close() returns within 50 ms instead of the default 0.5 s.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="take-control", daemon=True)
@@ -257,7 +284,12 @@ class ControlClient:
             raise ControlError(f"the node at {self.base_url} answered something that is not JSON: {err}") from err
 
     def status(self) -> Dict[str, Any]:
+        """The recorder's status (``GET /take/status``)."""
         return self._request("GET", "/take/status")
+
+    def node_status(self) -> Dict[str, Any]:
+        """The node's status document (``GET /status``): health, sensors, clocks."""
+        return self._request("GET", "/status")
 
     def start(self, scene: str, shot: str, take: int, tc_in: Optional[str] = None,
               plan: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:

@@ -172,3 +172,20 @@ def test_a_real_rig_profile_has_no_simulator_settings(name):
         clock = sensor.clock
         assert (clock.offset_ns, clock.drift_ppm, clock.jitter_ns) == (0, 0.0, 0), sensor.name
     assert not any(t.spare_is_counter for t in rig.telemetry)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("preview: {port: 8765}\n", "the preview and the control API both use TCP port 8765"),
+    ("foxglove: {port: 8080}\n", "the Foxglove server and the preview both use TCP port 8080"),
+])
+def test_the_box_s_servers_cannot_share_a_port(tmp_path, text, message):
+    path = tmp_path / "clash.yaml"
+    path.write_text(text)
+    with pytest.raises(ProfileValueError, match=message):
+        load_profile(path)
+
+
+def test_a_disabled_foxglove_server_takes_no_port(tmp_path):
+    path = tmp_path / "off.yaml"
+    path.write_text("foxglove: {enabled: false, port: 8080}\n")
+    assert load_profile(path).foxglove.enabled is False

@@ -33,6 +33,8 @@ def sim_profile_on_free_ports(path: Path, ports: Optional[Dict[str, int]] = None
     data["telemetry"][0]["port"] = chosen["freed"]
     data["camera"]["port"] = chosen["camera"]
     data["timecode"]["input"]["port"] = chosen["timecode"]
+    # The node's Foxglove server on a port of its own too (a `make demo` may hold the default).
+    data["foxglove"] = {**(data.get("foxglove") or {}), "port": free_loopback_port(socket.SOCK_STREAM)}
     for section, values in edit.items():
         data[section] = {**(data.get(section) or {}), **values}
     path.write_text(yaml.safe_dump(data))
