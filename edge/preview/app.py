@@ -5,8 +5,9 @@ keys where they help: the looks offered, the next free take) and a 4xx for a req
 cannot take, never a 500. Bodies are JSON objects of at most :data:`MAX_BODY_BYTES`, read here in
 pieces (a larger one is refused with 413 before it is all in memory). Work that can take a while
 (a look switch, a take start, the takes folder, a thumbnail, a LUT) runs off the event loop, so
-the frames keep going out meanwhile. ``/openapi.json`` describes the API; no documentation page
-is served (it would load assets from elsewhere).
+the frames keep going out meanwhile. ``/openapi.json`` describes the API and ``/docs`` shows it
+as a table, drawn from the page's own files (FastAPI's documentation pages load their assets from
+elsewhere, so they are off).
 """
 
 from __future__ import annotations
@@ -180,6 +181,10 @@ def create_app(service: PreviewService, access: Access) -> FastAPI:
     @app.get("/takes", include_in_schema=False)
     async def takes_page() -> Response:
         return page("takes.html")
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_page() -> Response:
+        return page("api.html")
 
     @app.get("/healthz", summary="the server is up (no token)")
     async def healthz() -> Response:

@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from edge.preview.errors import PreviewError
 from edge.preview.sources import SourceState
+from edge.preview.threads import SourceThread
 
 __all__ = ["LookUnavailable", "UnknownLook", "LookLink", "LutExport", "LOOK_NAME"]
 
@@ -30,7 +31,6 @@ LOOK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 _POLL_TIMEOUT_MS = 500
 _SWITCH_TIMEOUT_MS = 500
 _LUTS_KEPT = 16
-_CLOSE_WAIT_S = 0.5
 
 
 class LookUnavailable(PreviewError):
@@ -41,18 +41,20 @@ class UnknownLook(PreviewError):
     """A look the worker (or the preview) does not offer; the message lists the ones it does."""
 
 
-class LookLink:
+class LookLink(SourceThread):
     """The style worker's control endpoint (module docstring)."""
 
+    #: A poll waiting on its answer is left behind (a daemon that only reads).
+    close_wait_s = 0.5
+
     def __init__(self, endpoint: str, state: SourceState, interval_s: float = 1.0) -> None:
+        super().__init__("preview-looks")
         self.endpoint = endpoint
         self.state = state
         self._interval_s = float(interval_s)
         self._lock = threading.Lock()
         self._looks: List[str] = []
         self._current: Optional[str] = None
-        self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
         self.switches = 0
 
     @property
@@ -65,21 +67,6 @@ class LookLink:
     def current(self) -> Optional[str]:
         with self._lock:
             return self._current
-
-    def start(self) -> "LookLink":
-        self._thread = threading.Thread(target=self._run, name="preview-looks", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Ask the thread to stop (without waiting for it)."""
-        self._stop.set()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=_CLOSE_WAIT_S)  # a poll waiting on its answer is left behind (a daemon)
-            self._thread = None
 
     def _ask(self, request: Dict[str, Any], timeout_ms: int) -> Dict[str, Any]:
         import zmq

@@ -15,6 +15,7 @@ import threading
 from typing import Any, Dict, Optional
 
 from edge.preview.sources import SourceState
+from edge.preview.threads import SourceThread
 from edge.recorder.control import ControlClient
 from edge.recorder.errors import ControlAuthError, ControlError, ControlUnavailableError
 
@@ -23,15 +24,18 @@ __all__ = ["POLL_INTERVAL_S", "NodeLink"]
 POLL_INTERVAL_S = 1.0
 _POLL_TIMEOUT_S = 1.0
 _TAKE_TIMEOUT_S = 10.0
-_CLOSE_WAIT_S = 0.5
 
 
-class NodeLink:
+class NodeLink(SourceThread):
     """Polls one node's control API at ``url`` (module docstring). ``token_hint``: where the
     token comes from, said when the node refuses it."""
 
+    #: A poll waiting on its answer is left behind (a daemon that only reads).
+    close_wait_s = 0.5
+
     def __init__(self, url: str, token: Optional[str], state: SourceState, token_hint: str,
                  interval_s: float = POLL_INTERVAL_S) -> None:
+        super().__init__("preview-node")
         self.url = url
         self.state = state
         self._token_hint = token_hint
@@ -41,25 +45,6 @@ class NodeLink:
         self._lock = threading.Lock()
         self._health: Optional[Dict[str, Any]] = None
         self._take: Optional[Dict[str, Any]] = None
-        self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
-
-    def start(self) -> "NodeLink":
-        self._thread = threading.Thread(target=self._run, name="preview-node", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Ask the thread to stop (without waiting for it)."""
-        self._stop.set()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            # A poll under way may wait out its HTTP timeout; the thread only reads, so a stop that
-            # would wait for it leaves it behind (a daemon) instead.
-            self._thread.join(timeout=_CLOSE_WAIT_S)
-            self._thread = None
 
     @property
     def health(self) -> Optional[Dict[str, Any]]:

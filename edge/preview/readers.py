@@ -25,6 +25,7 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, NamedTuple, Optional
 
 from edge.preview.sources import SourceState
+from edge.preview.threads import SourceThread
 from edge.stream import FusedFrameSubscriber, StreamError, WireMeta
 from engines.worker.results import ResultSubscriber
 from sensors.vocabulary import FusedFrame
@@ -50,7 +51,7 @@ class Received(NamedTuple):
     received_s: float
 
 
-class FrameReader:
+class FrameReader(SourceThread):
     """Reads one fused-frame stream on a thread of its own (module docstring).
 
     ``consumer``: the name the stream's publisher hears this reader's loss under.
@@ -59,25 +60,21 @@ class FrameReader:
 
     def __init__(self, endpoint: str, state: SourceState, consumer: str,
                  on_frame: Callable[[], None] = lambda: None) -> None:
+        super().__init__(f"preview-{state.name}")
         self.endpoint = endpoint
         self.state = state
         self._consumer = consumer
         self._on_frame = on_frame
         self._lock = threading.Lock()
         self._kept: Deque[Received] = deque(maxlen=FRAMES_KEPT)
-        self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
         self._subscriber: Optional[FusedFrameSubscriber] = None
         self.kept = 0
         self.passed_over = 0
         self.lost = 0
         self.rejected = 0
 
-    def start(self) -> "FrameReader":
+    def _open(self) -> None:
         self._subscriber = FusedFrameSubscriber(self.endpoint, rcv_hwm=2, consumer=self._consumer)
-        self._thread = threading.Thread(target=self._run, name=f"preview-{self.state.name}", daemon=True)
-        self._thread.start()
-        return self
 
     def _run(self) -> None:
         subscriber = self._subscriber
@@ -133,15 +130,6 @@ class FrameReader:
                     return item
         return None
 
-    def stop(self) -> None:
-        """Ask the thread to stop (without waiting for it)."""
-        self._stop.set()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
 
 
 def _usable(message: Dict[str, Any]) -> bool:
@@ -149,25 +137,21 @@ def _usable(message: Dict[str, Any]) -> bool:
     return isinstance(index, int) and not isinstance(index, bool) and isinstance(message.get("result"), dict)
 
 
-class ResultReader:
+class ResultReader(SourceThread):
     """Reads one engine's result stream on a thread of its own (module docstring)."""
 
     def __init__(self, endpoint: str, state: SourceState) -> None:
+        super().__init__(f"preview-{state.name}")
         self.endpoint = endpoint
         self.state = state
         self._lock = threading.Lock()
         self._kept: Deque[Dict[str, Any]] = deque(maxlen=RESULTS_KEPT)
-        self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
         self._subscriber: Optional[ResultSubscriber] = None
         self.received = 0
         self.rejected = 0
 
-    def start(self) -> "ResultReader":
+    def _open(self) -> None:
         self._subscriber = ResultSubscriber(self.endpoint)
-        self._thread = threading.Thread(target=self._run, name=f"preview-{self.state.name}", daemon=True)
-        self._thread.start()
-        return self
 
     def _run(self) -> None:
         subscriber = self._subscriber
@@ -208,12 +192,3 @@ class ResultReader:
                     best = message
             return best
 
-    def stop(self) -> None:
-        """Ask the thread to stop (without waiting for it)."""
-        self._stop.set()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None

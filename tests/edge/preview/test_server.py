@@ -175,3 +175,16 @@ def test_settings_come_from_the_profile_and_the_shipped_profiles_keep_the_defaul
     for bad in ({"host": "stage.local"}, {"port": 0}, {"jpeg_quality": 101}, {"tokn_env": "X"}):
         with pytest.raises(ProfileValueError, match="preview"):
             load_rig({"preview": bad})
+
+
+def test_the_api_is_described_at_openapi_json_and_shown_at_docs_from_local_files(make_preview):
+    preview = make_preview()
+    with httpx.Client(base_url=preview.url, timeout=5) as client:
+        spec = client.get("/openapi.json").json()
+        docs = client.get("/docs")
+        script = client.get("/static/api.js")
+    assert {"/api/look", "/api/take/start", "/api/take/stop", "/api/takes", "/metrics"} <= set(spec["paths"])
+    assert docs.status_code == 200 and "/static/api.js" in docs.text
+    assert script.status_code == 200 and "endpointRows" in script.text
+    # Every asset the page loads is the server's own: no address of another host.
+    assert "http://" not in docs.text and "https://" not in docs.text
