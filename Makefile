@@ -93,7 +93,8 @@ captioner-model: setup  ## rebuild the shipped captioner model from new takes (a
 		--val-scenes focal-sweep-s3,movement-sweep-s3,framing-sweep-s3
 	$(BIN)/onset dataset build $(CAPTIONER_WORK)/takes/s4 --out $(CAPTIONER_WORK)/ds-test --overwrite \
 		--val-fraction 0 --test-fraction 0 --test-scenes focal-sweep-s4,movement-sweep-s4,framing-sweep-s4
-	$(BIN)/onset engines train captioner --data $(CAPTIONER_WORK)/ds-train --out engines/captioner/models/captioner.onsetcap
+	$(BIN)/onset engines train captioner --data $(CAPTIONER_WORK)/ds-train --out engines/captioner/models/captioner.onsetcap \
+		--epochs 10 --max-minutes 40 --look-augment 0.5
 	$(BIN)/onset engines evaluate captioner --model engines/captioner/models/captioner.onsetcap \
 		--data $(CAPTIONER_WORK)/ds-test --split test --json engines/captioner/models/evaluation.json
 	$(BIN)/onset engines export captioner --model engines/captioner/models/captioner.onsetcap \

@@ -117,6 +117,8 @@ def _run_node(args: argparse.Namespace, shutdown: Shutdown) -> int:
                 source = "--control-token" if args.control_token else (
                     f"${rig.control.token_env}" if os.environ.get(rig.control.token_env) else str(TOKEN_FILE))
                 where.append(f"control API {node.control.url} (token: {source})")
+            if node.foxglove is not None:
+                where.append(f"Foxglove server on {node.foxglove.url}")
             for name, _worker in workers:
                 if name != "preview":
                     where.append(f"{name} worker -> {getattr(rig.engines, name).results_endpoint}")

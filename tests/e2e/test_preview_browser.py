@@ -3,10 +3,12 @@ Playwright, opens the page `make demo` prints (the node on the simulated stage, 
 preview server) and checks what a camera department relies on: frames arrive and change, the
 timecode on the page is the frame's, choosing a look changes the image, Roll/Cut make a take that
 the takes page lists, a wrong or missing token is refused, and the page reconnects by itself when
-the server restarts."""
+the server restarts. The node's Foxglove server streams the same live stage to a protocol client."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
 import signal
@@ -176,3 +178,27 @@ def test_the_page_reconnects_by_itself_when_the_server_restarts(demo, page):
     drawn = _frames_drawn(page)
     page.wait_for_function(f"() => window.onsetPreview.framesDrawn >= {drawn + 10}", timeout=90_000)
     assert demo.preview_pids() and set(demo.preview_pids()).isdisjoint(pids)
+
+
+def test_the_node_s_foxglove_server_streams_the_live_stage(demo, page):
+    pytest.importorskip("foxglove")
+    from tests.edge.foxglove.client import FoxgloveClient, decoder_for
+
+    topics = ["/onset/camera/image/compressed", "/tf", "/onset/lidar/points", "/onset/timecode",
+              "/onset/captioner/captions"]
+
+    async def session():
+        async with FoxgloveClient(demo.foxglove_url, 10.0) as client:
+            await client.handshake(topics)
+            await client.subscribe(topics)
+            got = await client.receive_each(topics, 30.0)
+            return client.channels, got
+
+    # Playwright's sync API holds this thread's event loop: the client runs on a thread of its own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        channels, got = pool.submit(asyncio.run, asyncio.wait_for(session(), 60.0)).result(timeout=90)
+    image = decoder_for(channels["/onset/camera/image/compressed"])(got["/onset/camera/image/compressed"].payload)
+    assert image.format == "jpeg" and image.data[:2] == b"\xff\xd8"
+    cloud = decoder_for(channels["/onset/lidar/points"])(got["/onset/lidar/points"].payload)
+    assert len(cloud.data) >= 16 * 1000, "a sweep of the stage's VLP-16 has thousands of points"
+    assert json.loads(got["/onset/timecode"].payload)["label"].startswith("01:")

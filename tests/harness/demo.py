@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any, List, Optional
 
+import yaml
+
 from sensors.ports import free_loopback_port
 from tests.e2e.support import sim_profile_on_free_ports
 
@@ -69,6 +71,7 @@ class RunningDemo:
         style = {"results_endpoint": _tcp(), "styled_endpoint": _tcp(), "control_endpoint": _tcp()}
         sim_profile_on_free_ports(profile, engines={"captioner": {"results_endpoint": _tcp()}, "style": style},
                                   preview={"port": self.preview_port})
+        self.foxglove_url = f"ws://127.0.0.1:{yaml.safe_load(profile.read_text())['foxglove']['port']}"
         domain = str(215 + os.getpid() % 9)  # DDS ports clear of Linux's ephemeral range
         self.env = dict(os.environ, PYTHONUNBUFFERED="1", ROS_DOMAIN_ID=domain, ROS_LOCALHOST_ONLY="1",
                         ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", ONSET_PREVIEW_TOKEN=token)

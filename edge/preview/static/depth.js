@@ -2,13 +2,28 @@
  * The LiDAR depth map on the page: reading a distance, painting the range colour scale and
  * the depth-of-field tint. Pure functions of typed arrays (no DOM).
  *
- * The map is uint16 millimetres along the optical axis, 0 where no LiDAR return landed. A
- * spinning LiDAR's returns cover the picture in sparse rows, so
- * - a distance is the median of the valid pixels in a small window around the point asked
- *   for (widened once when the window holds none), never one pixel;
+ * The map is uint16 millimetres along the optical axis from the camera's projection centre
+ * (edge/fusion/depth.py), 0 where no LiDAR return landed. Pixel i of the map spans [i, i+1) of
+ * the picture's coordinates (view.js pointAt), so a coordinate is floored onto its pixel.
+ *
+ * A spinning LiDAR's returns cover the picture in sparse rows, one per ring: the VLP-16's rings
+ * are 2 degrees apart, fy tan(2 deg) pixels on the picture (about 36-52 px at 40-58 mm on the
+ * 640 px preview), far more than a window around the cursor can bridge. So
+ * - a distance is the median of the valid pixels in a square window around the point asked
+ *   for (half-size r, then 3r when that holds none), never one pixel;
+ * - when both are empty the cursor lies between rings: the search widens to x +- 3r and
+ *   y +- ceil(fy tan(RING_SEARCH_DEG)), which reaches the ring above and the one below, and
+ *   the distance is the median of the returns of the ring row nearest the cursor (that row's
+ *   y +- RING_ROW_HALF_HEIGHT_PX: a ring is not quite level across the window);
  * - painting draws each return as a square dot of (2r+1) pixels a side; where dots overlap the
  *   nearer return wins, as it would hide the farther one.
  */
+
+/** The ring-row search reaches this far above and below the cursor: the 2 degrees between the
+ * VLP-16's rings and a margin for a ring that bends across the picture (degrees). */
+export const RING_SEARCH_DEG = 2.2;
+/** The rows, each side of the nearest return's, that count as its ring (depth-map pixels). */
+export const RING_ROW_HALF_HEIGHT_PX = 2;
 
 /** Colours of the range scale, near (0) to far (1): warm near, cool far. */
 export const RANGE_SCALE_STOPS = Object.freeze([
@@ -47,31 +62,83 @@ function medianOf(values, n) {
 }
 
 /**
- * The median of the valid (non-zero) depths in the square window of half-size `radiusPx`
- * around (x, y), depth-map pixels; the window grows to 3x that when it holds no return.
- * @returns {{mm: number, count: number, radiusPx: number} | null} null: no return near the point
+ * How far above and below the cursor the ring-row search reaches, in depth-map pixels, for a
+ * vertical focal length of `fyPx` depth-map pixels: ceil(fy tan(RING_SEARCH_DEG)); 0 (no
+ * search) without a usable fy.
  */
-export function medianDepthMm(depthMm, width, height, x, y, radiusPx = 4) {
-  const cx = Math.round(x);
-  const cy = Math.round(y);
-  if (!(cx >= 0 && cy >= 0 && cx < width && cy < height)) return null;
-  for (const r of [radiusPx, radiusPx * 3]) {
-    const x0 = Math.max(0, cx - r);
-    const x1 = Math.min(width - 1, cx + r);
-    const y0 = Math.max(0, cy - r);
-    const y1 = Math.min(height - 1, cy + r);
-    const values = new Uint16Array((x1 - x0 + 1) * (y1 - y0 + 1));
-    let n = 0;
-    for (let yy = y0; yy <= y1; yy++) {
-      const row = yy * width;
-      for (let xx = x0; xx <= x1; xx++) {
-        const d = depthMm[row + xx];
-        if (d !== 0) values[n++] = d;
-      }
+export function ringSearchHalfHeightPx(fyPx, ringSearchDeg = RING_SEARCH_DEG) {
+  if (!(typeof fyPx === "number" && Number.isFinite(fyPx) && fyPx > 0)) return 0;
+  return Math.ceil(fyPx * Math.tan((ringSearchDeg * Math.PI) / 180));
+}
+
+/** The valid depths in the pixel box [x0, x1] x [y0, y1] (inclusive, inside the map) into `out`; their count. */
+function gather(depthMm, width, x0, x1, y0, y1, out) {
+  let n = 0;
+  for (let yy = y0; yy <= y1; yy++) {
+    const row = yy * width;
+    for (let xx = x0; xx <= x1; xx++) {
+      const d = depthMm[row + xx];
+      if (d !== 0) out[n++] = d;
     }
-    if (n > 0) return { mm: medianOf(values, n), count: n, radiusPx: r };
   }
-  return null;
+  return n;
+}
+
+/**
+ * The distance at the picture coordinate (xPx, yPx) of a depth map (`width` x `height`
+ * pixels; pixel i spans [i, i+1)): the median (mm) of the valid (non-zero) depths
+ * - in the square window of half-size `radiusPx` around the point's pixel, else
+ * - in the one of half-size 3 `radiusPx`, else
+ * - when `ringHalfHeightPx` > 0 (ringSearchHalfHeightPx), of the ring row nearest the point
+ *   within x +- 3 `radiusPx`, y +- `ringHalfHeightPx`: the row of the return nearest in y (then
+ *   in x), its y +- RING_ROW_HALF_HEIGHT_PX, inside that search box.
+ * @returns {{mm: number, count: number, radiusPx: number, window: "near"} |
+ *   {mm: number, count: number, radiusPx: number, window: "ring", rowOffsetPx: number, searchHalfHeightPx: number} | null}
+ *   `radiusPx`: the half-width of the window used; `rowOffsetPx`: the ring row's y less the
+ *   point's (negative: above); null: no return near the point, or the point is off the map
+ */
+export function medianDepthMm(depthMm, width, height, xPx, yPx, radiusPx = 4, ringHalfHeightPx = 0) {
+  const cx = Math.floor(xPx);
+  const cy = Math.floor(yPx);
+  if (!(cx >= 0 && cy >= 0 && cx < width && cy < height)) return null;
+  const wide = radiusPx * 3;
+  const tall = Math.max(wide, ringHalfHeightPx | 0);
+  const x0 = Math.max(0, cx - wide);
+  const x1 = Math.min(width - 1, cx + wide);
+  const values = new Uint16Array((x1 - x0 + 1) * (2 * tall + 1));
+  for (const r of [radiusPx, wide]) {
+    const n = gather(depthMm, width, Math.max(0, cx - r), Math.min(width - 1, cx + r), Math.max(0, cy - r), Math.min(height - 1, cy + r), values);
+    if (n > 0) return { mm: medianOf(values, n), count: n, radiusPx: r, window: "near" };
+  }
+  if (!(ringHalfHeightPx > wide)) return null;
+  const y0 = Math.max(0, cy - tall);
+  const y1 = Math.min(height - 1, cy + tall);
+  // The return nearest in y, then in x: its row is the ring's.
+  let rowY = -1;
+  let best = Infinity;
+  for (let yy = y0; yy <= y1; yy++) {
+    const row = yy * width;
+    for (let xx = x0; xx <= x1; xx++) {
+      if (depthMm[row + xx] === 0) continue;
+      const key = Math.abs(yy - cy) * (2 * wide + 2) + Math.abs(xx - cx);
+      if (key < best) [best, rowY] = [key, yy];
+    }
+  }
+  if (rowY < 0) return null;
+  const n = gather(depthMm, width, x0, x1, Math.max(y0, rowY - RING_ROW_HALF_HEIGHT_PX), Math.min(y1, rowY + RING_ROW_HALF_HEIGHT_PX), values);
+  return { mm: medianOf(values, n), count: n, radiusPx: wide, window: "ring", rowOffsetPx: rowY - cy, searchHalfHeightPx: tall };
+}
+
+/**
+ * What a reading (medianDepthMm's answer) was taken from, as a sentence's start: "1 LiDAR
+ * return within 4 px", "median of 7 LiDAR returns in the row 18 px above (none within 12 px)".
+ */
+export function readingSource(found) {
+  const returns = found.count === 1 ? "1 LiDAR return" : `median of ${found.count} LiDAR returns`;
+  if (found.window !== "ring") return `${returns} within ${found.radiusPx} px`;
+  const off = found.rowOffsetPx;
+  const where = off === 0 ? "in the cursor's row" : `in the row ${Math.abs(off)} px ${off < 0 ? "above" : "below"}`;
+  return `${returns} ${where} (none within ${found.radiusPx} px)`;
 }
 
 /**

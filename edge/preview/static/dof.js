@@ -12,9 +12,17 @@
  * - N: the lens reports a T-stop; it is used as the f-number. T >= f-number (T adds the
  *   lens's transmission loss, typically 0.1-0.3 stop), so the true depth of field is a
  *   little shallower than the one computed here.
- * - Distances are taken from the lens's front principal point; cine focus marks and LiDAR
- *   depth are measured from the sensor plane. The two differ by roughly f plus part of the
+ * - Distances in these formulas are taken from the lens's front principal point; cine focus
+ *   marks are measured from the sensor plane. The two differ by roughly f plus part of the
  *   lens's length (centimetres): a few per cent at 2 m, less further away.
+ * - LiDAR depth is not measured from the sensor plane: it is the depth along the optical axis
+ *   from the camera's projection centre, the pinhole of the calibrated camera model
+ *   (edge/fusion/depth.py). On a real lens that centre is the entrance pupil, which sits some
+ *   centimetres in front of the sensor plane, so the LiDAR's distance reads short of the focus
+ *   marks by that gap. The page's `pupilToSensorMm` setting (settings.js, per lens, default 0)
+ *   is that gap: focusScaleMm adds it to a LiDAR depth before it is shown or compared with the
+ *   focus distance, and lidarDepthLimitsMm takes it off the limits the tint compares LiDAR
+ *   depths with.
  * - Circle of confusion: COC_RULES. The default is the format diagonal / 1500 (the sensor
  *   area in use: its width from the camera, its height from the image's aspect ratio); the
  *   fixed 0.025 mm is the value Super 35 focus charts are commonly printed with.
@@ -118,6 +126,24 @@ export function dofFromHeader(lens, camera, imageWidthPx, imageHeightPx, ruleId 
     sensorHeightMm: sensorHeight,
     ...limits,
   };
+}
+
+/**
+ * A LiDAR depth (mm, from the projection centre: the entrance pupil) as a distance on the focus
+ * scale (mm, from the sensor plane), the pupil lying `pupilToSensorMm` in front of the sensor.
+ */
+export function focusScaleMm(lidarDepthMm, pupilToSensorMm = 0) {
+  return lidarDepthMm + (Number.isFinite(pupilToSensorMm) ? pupilToSensorMm : 0);
+}
+
+/**
+ * The depth-of-field limits (`nearMm`, `farMm` on the focus scale, from the sensor plane) as
+ * LiDAR depths (from the entrance pupil, `pupilToSensorMm` in front of the sensor): what the
+ * tint compares the depth map's returns with. Infinity stays infinity.
+ */
+export function lidarDepthLimitsMm({ nearMm, farMm }, pupilToSensorMm = 0) {
+  const off = Number.isFinite(pupilToSensorMm) ? pupilToSensorMm : 0;
+  return { nearMm: nearMm - off, farMm: farMm - off };
 }
 
 /** Where `distanceMm` lies against the limits: "near" (in front), "in", "far" (behind). */

@@ -14,7 +14,8 @@ import { formatDistanceMm } from "./dof.js";
 
 /** The tint of what lies inside the depth of field. */
 export const DOF_TINT = Object.freeze([64, 255, 128]);
-/** Depth-map pixels around a point whose median is the distance read there (half-size). */
+/** Depth-map pixels around a point whose median is the distance read there (half-size; widened
+ * to 3x, then to the nearest LiDAR row: depth.js medianDepthMm). */
 export const READOUT_RADIUS_PX = 4;
 
 function tag(ctx, text, x, y, dpr, colour = "#fff") {

@@ -5,6 +5,7 @@
  */
 
 import { formatDistanceMm, dofZone, COC_RULES } from "./dof.js";
+import { readingSource } from "./depth.js";
 
 const byId = (id) => document.getElementById(id);
 
@@ -84,6 +85,8 @@ export function renderCaptions(view, summary, serverShot) {
 /**
  * The focus readouts: lens, near / far limits (#dof-near, #dof-far), hyperfocal, the distance
  * under the cursor or the pinned point (#depth-readout), and where it lies against the limits.
+ * `reading.value.mm` is on the focus scale (view.js distanceAt: the LiDAR's depth from the
+ * entrance pupil plus the pupil-to-sensor offset), so it is what is compared with the focus.
  */
 export function renderFocus(dof, reading, units, pinned) {
   if (!dof || dof.reason) {
@@ -100,7 +103,9 @@ export function renderFocus(dof, reading, units, pinned) {
   readout.classList.toggle("pinned", !!pinned);
   if (reading.value) {
     setText("depth-readout", formatDistanceMm(reading.value.mm, units));
-    readout.title = `median of ${reading.value.count} LiDAR returns within ${reading.value.radiusPx} px${pinned ? " (pinned: Esc to drop)" : ""}`;
+    const offsetMm = reading.value.pupilToSensorMm || 0;
+    const offset = offsetMm ? `, + ${offsetMm} mm entrance pupil to sensor` : "";
+    readout.title = `${readingSource(reading.value)}${offset}${pinned ? " (pinned: Esc to drop)" : ""}`;
   } else {
     setText("depth-readout", "—");
     readout.title = reading.why || "";

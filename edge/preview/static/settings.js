@@ -9,13 +9,22 @@ import { COC_RULES, DEFAULT_COC_RULE } from "./dof.js";
 export const DEFAULTS = Object.freeze({
   mode: "styled", wipe: 0.5,
   depth: false, depthOpacity: 0.6, nearM: 0.5, farM: 12, dotRadius: 1,
-  focus: false, cocRule: DEFAULT_COC_RULE, units: "m",
+  focus: false, cocRule: DEFAULT_COC_RULE, units: "m", pupilToSensorMm: 0,
   aspect: "off", thirds: false, safe: false,
   falseColour: false, waveform: false, parade: false, histogram: false, scopeSource: "styled",
   zebras: false, zebraPct: 95, peaking: false, peakingColour: "red", peakingSensitivity: 50,
   captions: true, panel: true,
 });
 const STORAGE_KEY = "onset.preview.view";
+/**
+ * The largest entrance-pupil-to-sensor offset taken (mm): the gap between the point a lens
+ * images from and its sensor plane (dof.js), centimetres on cine lenses, under a metre on any.
+ */
+export const PUPIL_TO_SENSOR_MAX_MM = 1000;
+
+function clampPupilToSensorMm(mm) {
+  return Number.isFinite(mm) ? Math.min(PUPIL_TO_SENSOR_MAX_MM, Math.max(0, mm)) : DEFAULTS.pupilToSensorMm;
+}
 
 /** Saved settings over the defaults; a saved value of the wrong type is left out. */
 export function mergeSettings(saved) {
@@ -25,6 +34,7 @@ export function mergeSettings(saved) {
   }
   if (!COC_RULES[out.cocRule]) out.cocRule = DEFAULT_COC_RULE;
   if (!(out.farM > out.nearM)) [out.nearM, out.farM] = [DEFAULTS.nearM, DEFAULTS.farM];
+  out.pupilToSensorMm = clampPupilToSensorMm(out.pupilToSensorMm);
   return out;
 }
 
@@ -95,9 +105,13 @@ export function changeForAction(action, s) {
   }
 }
 
-/** Settings after `changes`, kept consistent: the far end of the depth scale beyond the near. */
+/**
+ * Settings after `changes`, kept consistent: the far end of the depth scale beyond the near,
+ * the pupil-to-sensor offset within 0..PUPIL_TO_SENSOR_MAX_MM.
+ */
 export function withChanges(s, changes) {
   const out = { ...s, ...changes };
   if (!(out.farM > out.nearM)) out.farM = Math.round((out.nearM + 0.5) * 10) / 10;
+  out.pupilToSensorMm = clampPupilToSensorMm(out.pupilToSensorMm);
   return out;
 }

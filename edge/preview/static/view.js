@@ -11,7 +11,8 @@
  */
 
 import { applyFalseColour, applyPeaking, applyZebras, falseColourLut, histograms, lumaFromRgba, paradeCounts, peakingThreshold, percentToCode, renderHistogramRgba, renderTraceRgba, traceLut, waveformCounts, PEAKING_COLOURS } from "./monitor.js";
-import { medianDepthMm, paintInsideRgba, paintRangeRgba, rangeScaleLut } from "./depth.js";
+import { medianDepthMm, paintInsideRgba, paintRangeRgba, rangeScaleLut, ringSearchHalfHeightPx } from "./depth.js";
+import { focusScaleMm, lidarDepthLimitsMm } from "./dof.js";
 import { paintOverlay, DOF_TINT, READOUT_RADIUS_PX } from "./overlay.js";
 
 const FALSE_COLOUR_LUT = falseColourLut();
@@ -274,11 +275,13 @@ export class Viewer {
       for (const v of layout.views) ctx.drawImage(this.depthCanvas, v.x, 0, w, h);
     }
     if (s.focus && this.dof) {
-      const key = `${this.frame.header.seq}|${this.dof.nearMm}|${this.dof.farMm}|${s.dotRadius}`;
+      // the limits are on the focus scale (from the sensor plane), the map's depths from the pupil
+      const lidar = lidarDepthLimitsMm(this.dof, s.pupilToSensorMm);
+      const key = `${this.frame.header.seq}|${lidar.nearMm}|${lidar.farMm}|${s.dotRadius}`;
       if (key !== this._dofKey) {
         this._fitCanvas(this.dofCanvas, depth);
         const img = this.fctx.createImageData(depth.width, depth.height);
-        paintInsideRgba(depth.mm, depth.width, depth.height, img.data, this.dof.nearMm, this.dof.farMm, DOF_TINT, s.dotRadius, this._zbuf);
+        paintInsideRgba(depth.mm, depth.width, depth.height, img.data, lidar.nearMm, lidar.farMm, DOF_TINT, s.dotRadius, this._zbuf);
         this.fctx.putImageData(img, 0, 0);
         this._dofKey = key;
       }
@@ -318,13 +321,26 @@ export class Viewer {
     return Math.abs(clientX - (r.left + this.settings.wipe * r.width)) <= reachPx;
   }
 
-  /** The LiDAR distance at a picture point: {mm, count} or null, and why when null. */
+  /**
+   * The distance at a picture point, `{value, why}`: value null (why says why), or depth.js
+   * medianDepthMm's reading with `mm` on the focus scale (the LiDAR's depth plus the
+   * `pupilToSensorMm` setting, dof.js focusScaleMm), `lidarMm` the LiDAR's own and
+   * `pupilToSensorMm` the offset added. Between the LiDAR's rows it searches as far as the
+   * frame header's `camera.fy_px` puts the next ring.
+   */
   distanceAt(point) {
     const depth = this.frame && this.frame.depth;
     if (!point) return { value: null, why: "point at the picture" };
     if (!depth) return { value: null, why: this.settings.depth || this.settings.focus ? "no depth in this frame" : "depth off (D or F)" };
-    const found = medianDepthMm(depth.mm, depth.width, depth.height, point.u * depth.width, point.v * depth.height, READOUT_RADIUS_PX);
-    return found ? { value: found, why: null } : { value: null, why: "no LiDAR return here" };
+    const header = this.frame.header || {};
+    const fyPx = header.camera && header.camera.fy_px;
+    // fy is of the picture; the map is the picture's size (docs/preview.md), scaled in case not
+    const fyDepthPx = typeof fyPx === "number" ? (fyPx * depth.height) / (header.height || depth.height) : null;
+    const found = medianDepthMm(depth.mm, depth.width, depth.height, point.u * depth.width, point.v * depth.height,
+      READOUT_RADIUS_PX, ringSearchHalfHeightPx(fyDepthPx));
+    if (!found) return { value: null, why: "no LiDAR return here" };
+    const pupilToSensorMm = this.settings.pupilToSensorMm || 0;
+    return { value: { ...found, lidarMm: found.mm, mm: focusScaleMm(found.mm, pupilToSensorMm), pupilToSensorMm }, why: null };
   }
 
   /** Guides, labels, legends and the reticle, at screen resolution (overlay.js). */

@@ -108,7 +108,8 @@ def card_markdown(card: Mapping[str, Any], weights_sha256: Optional[str] = None)
               f"{t.get('passes')} passes ({t.get('stopped')}), best {t.get('best_pass')}, {t.get('seconds')} s on "
               f"{config.get('threads')} torch thread(s); batch {config.get('batch_size')}, learning rate "
               f"{config.get('learning_rate')}, seed {config.get('seed')}, depth dropped on "
-              f"{_pct(config.get('depth_drop'))} of clips.", ""]
+              f"{_pct(config.get('depth_drop'))} of clips, styled by a jittered film look on "
+              f"{_pct(config.get('look_augment', 0.0))} (docs/captioner-model.md).", ""]
     cal = card.get("calibration", {})
     lines += ["## Calibration (validation split)", "", "| head | temperature / sigma scale | before | after |",
               "|---|---|---|---|"]

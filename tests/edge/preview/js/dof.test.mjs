@@ -5,6 +5,7 @@ import {
   hyperfocalMm, dofLimitsMm, blurDiscMm, circleOfConfusionMm, sensorHeightFromImageMm, sensorDiagonalMm,
   dofFromHeader, dofZone, formatDistanceMm, COC_RULES,
 } from "../../../../edge/preview/static/dof.js";
+import * as dofModule from "../../../../edge/preview/static/dof.js";
 
 const close = (actual, expected, tol, what) => assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} is not ${expected} ± ${tol}`);
 
@@ -98,4 +99,18 @@ test("zones and distance formatting", () => {
   assert.equal(formatDistanceMm(null), "—");
   // 3000 mm = 118.11 in -> 118 in = 9 ft 10 in
   assert.equal(formatDistanceMm(3000, "ft"), "9' 10\"");
+});
+
+// The LiDAR measures from the projection centre (a real lens's entrance pupil), the focus marks
+// from the sensor plane, `pupilToSensorMm` behind it: a LiDAR depth d lies at d + offset on the
+// focus scale, so the tint takes the returns whose depth lies in [near - offset, far - offset].
+test("the tint's limits in LiDAR depth are the focus limits less the pupil-to-sensor offset", () => {
+  const d = dofLimitsMm(50, 2.8, 0.025, 3000); // 2771.107 .. 3270.111
+  const lidar = dofModule.lidarDepthLimitsMm(d, 45);
+  close(lidar.nearMm, 2726.107, 1e-3, "near");
+  close(lidar.farMm, 3225.111, 1e-3, "far");
+  assert.deepEqual(dofModule.lidarDepthLimitsMm(d, 0), { nearMm: d.nearMm, farMm: d.farMm });
+  assert.equal(dofModule.lidarDepthLimitsMm({ nearMm: 3000, farMm: Infinity }, 45).farMm, Infinity);
+  assert.equal(dofModule.focusScaleMm(2955, 45), 3000);
+  assert.equal(dofModule.focusScaleMm(2955, 0), 2955);
 });

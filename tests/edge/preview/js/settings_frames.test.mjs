@@ -52,6 +52,18 @@ test("saved settings: unknown keys and wrong types are dropped; the depth range 
   assert.equal(mergeSettings(null).mode, "styled");
 });
 
+test("the entrance-pupil-to-sensor offset: 0 mm unless set, a number of millimetres 0 to 1000", () => {
+  assert.equal(DEFAULTS.pupilToSensorMm, 0);
+  assert.equal(mergeSettings({ pupilToSensorMm: 45 }).pupilToSensorMm, 45);
+  assert.equal(mergeSettings({ pupilToSensorMm: "45" }).pupilToSensorMm, 0);
+  assert.equal(mergeSettings({ pupilToSensorMm: -20 }).pupilToSensorMm, 0);
+  assert.equal(mergeSettings({ pupilToSensorMm: 5000 }).pupilToSensorMm, 1000);
+  const el = { type: "number", value: "62.5", checked: false, dataset: { setting: "pupilToSensorMm" } };
+  assert.deepEqual(changeFromInput(el), { pupilToSensorMm: 62.5 });
+  assert.equal(withChanges(DEFAULTS, { pupilToSensorMm: -3 }).pupilToSensorMm, 0);
+  assert.equal(withChanges(DEFAULTS, { pupilToSensorMm: 80 }).pupilToSensorMm, 80);
+});
+
 /** createImageBitmap stand-in: a "bitmap" per blob, after a tick; a blob of "bad" bytes fails. */
 function fakeBitmaps() {
   const made = [];
@@ -89,6 +101,14 @@ test("one decode at a time; the newest waiting message wins; the ones passed ove
   assert.ok(made[0].closed);
 });
 
+/** Until the decoder has finished what it was offered (its decodes are promises, not timers). */
+async function idle(decoder) {
+  for (let turns = 0; decoder.busy || decoder.slot !== null; turns++) {
+    assert.ok(turns < 100000, "the decoder never finished");
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 test("a broken image drops the frame and closes what was decoded; a broken depth part keeps the picture", async () => {
   const made = fakeBitmaps();
   const frames = [];
@@ -96,22 +116,22 @@ test("a broken image drops the frame and closes what was decoded; a broken depth
   const d = new FrameDecoder((f) => frames.push(f), (e) => errors.push(e));
   const raw = { kind: "raw", mime: "image/jpeg", bytes: Uint8Array.of(0xee) };
   d.offer(message(1, [jpeg(7), raw]));
-  await new Promise((r) => setTimeout(r, 20));
+  await idle(d);
   assert.equal(frames.length, 0);
   assert.equal(d.failed, 1);
   assert.match(errors[0], /frame 1: an image part does not decode \(bad JPEG\)/);
   assert.ok(made[0].closed, "the styled bitmap of the dropped frame is closed");
   const depthMeta = { width: 2, height: 1, unit: "mm", encoding: "uint16le+zlib" };
   d.offer(message(2, [jpeg(8), { kind: "depth", mime: "application/x-onset-depth", bytes: Uint8Array.of(1, 2, 3), meta: depthMeta }]));
-  await new Promise((r) => setTimeout(r, 20));
+  await idle(d);
   assert.equal(frames.length, 1);
   assert.equal(frames[0].depth, null);
   assert.equal(d.depthErrors, 1);
   const good = new Uint8Array(deflateSync(Buffer.from([0xb8, 0x0b, 0, 0]))); // 3000 mm, then no return
   d.offer(message(3, [jpeg(9), { kind: "depth", mime: "application/x-onset-depth", bytes: good, meta: depthMeta }]));
-  await new Promise((r) => setTimeout(r, 20));
+  await idle(d);
   assert.deepEqual([...frames[1].depth.mm], [3000, 0]);
   d.offer(Uint8Array.of(1, 2, 3)); // not a frame message
-  await new Promise((r) => setTimeout(r, 5));
+  await idle(d);
   assert.equal(d.failed, 2);
 });
