@@ -112,6 +112,10 @@ class LensCalibrationConfig(_Model):
     focal_length_mm: List[float] = [18.0, 80.0]
     focus_raw: List[int] = [0, 65535]
     focus_distance_m: List[float] = [0.5, 50.0]
+    t_stop: Optional[float] = Field(
+        None, ge=0.7, le=32.0,
+        description="the T-stop the crew set, for a lens whose iris no encoder reports (FreeD carries none); "
+                    "every lens state carries it (the preview's depth of field needs it); None: not known")
 
     @model_validator(mode="after")
     def _tables_match(self) -> "LensCalibrationConfig":

@@ -164,7 +164,7 @@ class FreedDriver:
                 zoom_raw=packet.zoom_raw,
                 focus_raw=packet.focus_raw,
                 stamp=Stamp(sensor_ns=sensor_ns, host_ns=int(host_ns)),
-                lens=lens_from_raw(packet.zoom_raw, packet.focus_raw, self.config.lens),
+                lens=lens_from_raw(packet.zoom_raw, packet.focus_raw, self.config.lens, t_stop=self.config.lens.t_stop),
                 counter=counter,
             )
             self.stats.record_sample(sensor_ns, int(host_ns))

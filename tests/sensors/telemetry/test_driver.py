@@ -52,6 +52,12 @@ def test_a_datagram_becomes_a_sample_in_onset_convention(telemetry_config):
     assert (snap.received, snap.decoded, snap.dropped) == (1, 1, 0)
 
 
+def test_the_stop_the_crew_set_is_in_every_lens_state(telemetry_config):
+    assert FreedDriver(telemetry_config).decode_datagram(_packet(1), host_ns=1).lens.t_stop is None
+    set_stop = telemetry_config.model_copy(update={"lens": telemetry_config.lens.model_copy(update={"t_stop": 4.0})})
+    assert FreedDriver(set_stop).decode_datagram(_packet(1), host_ns=1).lens.t_stop == 4.0
+
+
 def test_bad_datagrams_are_counted_by_reason(telemetry_config):
     driver = FreedDriver(telemetry_config)
     good = _packet(1)
