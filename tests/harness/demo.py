@@ -107,8 +107,24 @@ class RunningDemo:
         raise AssertionError(f"no {pattern!r} in the demo's output:\n{self.output[-6000:]}")
 
     def page_url(self, timeout_s: float = 90.0) -> str:
-        """The live page's address as the node printed it (``http://127.0.0.1:PORT/#token=...``)."""
-        return self.wait_for(r"live preview: open (http://\S+)", timeout_s).group(1)
+        """The live page's address as the node printed it (``http://127.0.0.1:PORT/#token=...``),
+        once the preview server answers there (the node prints it as it starts the server, which
+        takes a few seconds more to listen)."""
+        import urllib.error
+        import urllib.request
+
+        url = self.wait_for(r"live preview: open (http://\S+)", timeout_s).group(1)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2.0) as answer:
+                    if answer.status == 200:
+                        return url
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"the preview never answered on {self.base_url}:\n{self.output[-4000:]}")
+            time.sleep(0.2)
 
     @property
     def base_url(self) -> str:
