@@ -17,7 +17,11 @@ of this run, measured after a warm-up (``--warmup`` s after the page drew its fi
 2. **Baseline, same run.** The browser closed, a plain WebSocket client (``websockets``) asks for
    the same parts, decodes each JPEG with OpenCV and reports ``drawn`` as soon as it has; the
    node's stream is read at the same time by a :class:`edge.stream.FusedFrameSubscriber`
-   (fused -> received). The table gives each browser p99 against the baseline's.
+   (fused -> received). The table gives each browser p99 against the baseline's. In both
+   windows the style worker's results are read too (its own time per frame and its skips), and
+   in the first chromium's own main-thread counters (CDP ``Performance.getMetrics``). Then a
+   window with no viewer at all (a third of ``--seconds``, at least 10 s): the node, the stage
+   and the engines alone.
 3. **Viewers** (``--viewers N``, default 10; 0 leaves it out): N - 2 WebSocket clients (they
    read and parse every frame, no decode) and 2 chromium browsers at once, plus one stalled
    client (a TCP socket that does the handshake, then never reads, with a 4 KiB receive
@@ -73,6 +77,8 @@ _SETTLE_S = 5.0
 #: After the window's last frame was built, the most time given to it to reach the viewers and be drawn.
 _DRAIN_S = 3.0
 _BROWSERS_IN_CROWD = 2
+#: The shortest window without viewers (the node, the stage and the engines alone).
+_IDLE_MIN_S = 10.0
 
 # Added to the page before its own scripts: the page's WebSocket, subclassed, records each frame's
 # header stamps and when it arrived (before the page's own handler runs) and each `drawn` report
@@ -200,6 +206,17 @@ def _role(cmdline: List[str]) -> str:
     return "node"
 
 
+def _browser_role(cmdline: List[str]) -> str:
+    """``browser.PART`` for this process's other children: Playwright's driver, chromium's processes."""
+    text = " ".join(cmdline)
+    if "run-driver" in text:
+        return "browser.driver"
+    for kind, part in (("--type=renderer", "renderer"), ("--type=gpu-process", "gpu")):
+        if kind in text:
+            return f"browser.{part}"
+    return "browser.utility" if "--type=" in text else "browser.main"
+
+
 def _cpu_times(demo_pid: int) -> Dict[str, float]:
     """CPU seconds (user + system) by ``role:pid``: the demo's processes by their role, this
     process as ``bench``, its other children (Playwright's driver, the browsers) as ``browser``."""
@@ -221,7 +238,7 @@ def _cpu_times(demo_pid: int) -> Dict[str, float]:
                 if own is None:
                     role = _role(p.cmdline())
                 else:
-                    role = own if p.pid == root_pid else "browser"
+                    role = own if p.pid == root_pid else _browser_role(p.cmdline())
                 t = p.cpu_times()
                 out[f"{role}:{p.pid}"] = t.user + t.system
             except psutil.Error:
@@ -320,9 +337,13 @@ def window_figures(before: Snapshot, after: Snapshot) -> Dict[str, Any]:
     fused0, fused1 = (before.node.get("fused") or {}), (after.node.get("fused") or {})
     fused = fused1.get("fused", 0) - fused0.get("fused", 0) if fused0 and fused1 else 0
     cpu: Dict[str, float] = {}
+    browser: Dict[str, float] = {}
     for key, t in after.cpu.items():
         role = key.split(":")[0]
-        cpu[role] = cpu.get(role, 0.0) + (t - before.cpu.get(key, 0.0)) / wall
+        share = (t - before.cpu.get(key, 0.0)) / wall
+        cpu[role.split(".")[0]] = cpu.get(role.split(".")[0], 0.0) + share
+        if "." in role:
+            browser[role.split(".")[1]] = browser.get(role.split(".")[1], 0.0) + share
     histograms = {stage: _histogram_delta(b, a, stage) for stage, _, _ in STAGES}
     return {
         "wall_s": wall, "seq": (before.built, after.built), "built": built, "built_fps": built / wall,
@@ -336,7 +357,7 @@ def window_figures(before: Snapshot, after: Snapshot) -> Dict[str, Any]:
         "server_p99_bucket_ms": {stage: _bucket_of(h, 0.99) for stage, h in histograms.items()},
         "node_fused_fps": (fused1["fused"] - fused0["fused"]) / wall if fused else None,
         "node_in_sync": (fused1["complete"] - fused0["complete"]) / fused if fused else None,
-        "cpu": cpu, "load_end": after.load,
+        "cpu": cpu, "browser_cpu": browser, "load_end": after.load,
     }
 
 
@@ -353,6 +374,13 @@ class Browser:
         self.page = self.browser.new_page(viewport=_VIEWPORT)
         self.page.add_init_script(_PAGE_HOOK)
         self.page.goto(url)
+        self._cdp = self.page.context.new_cdp_session(self.page)
+        self._cdp.send("Performance.enable")
+
+    def main_thread(self) -> Dict[str, float]:
+        """Chromium's cumulative counters of the page's main thread (CDP ``Performance.getMetrics``:
+        ``TaskDuration``, ``ScriptDuration``, ``RecalcStyleDuration``, ``LayoutDuration`` in s, counts)."""
+        return {m["name"]: float(m["value"]) for m in self._cdp.send("Performance.getMetrics")["metrics"]}
 
     def wait_drawn(self, frames: int, timeout_s: float) -> None:
         self.page.wait_for_function(f"() => window.onsetPreview && window.onsetPreview.framesDrawn >= {frames}",
@@ -605,11 +633,11 @@ def phase_browser(demo: Demo, playwright: Any, url: str, args: argparse.Namespac
         if args.screenshot:
             browser.screenshot(args.screenshot)
         style = StyleTap(demo.style_results)
-        start_read = browser.reset()
+        start_read, main0 = browser.reset(), browser.main_thread()
         t0_ns = time.time_ns()
         before, after = _measure(demo, args.seconds, [browser])
         t1_ns = time.time_ns()
-        end_read = browser.read()
+        end_read, main1 = browser.read(), browser.main_thread()
         state = demo.state()
     finally:
         browser.close()
@@ -624,7 +652,9 @@ def phase_browser(demo: Demo, playwright: Any, url: str, args: argparse.Namespac
                  "skipped_on_page": end_read["skipped"] - start_read["skipped"],
                  "skipped_by_server_slot": sum(f["skipped"] for f in frames),
                  "clock_start": start_read["clock"], "clock_end": end_read["clock"], "parts": end_read["parts"],
-                 "size": end_read["size"]},
+                 "size": end_read["size"],
+                 "main_thread": {k: main1[k] - main0.get(k, 0.0) for k in main1
+                                 if k.endswith(("Duration", "Count")) and k in main0}},
         "state_latency": state.get("latency"), "node_health": state.get("health"),
         "style_worker": style.figures(t0_ns, t1_ns),
     }
@@ -655,6 +685,13 @@ def phase_baseline(demo: Demo, clients: ClientLoop, parts: Sequence[str], args: 
                 "fps": len(taps) / ((t1_ns - t0_ns) / 1e9), "lost": tap.sub.lost},
         "size": viewer.size, "style_worker": style.figures(t0_ns, t1_ns),
     }
+
+
+def phase_idle(demo: Demo, seconds: float) -> Dict[str, Any]:
+    """No viewer at all: what the node, the stage and the engines cost alone (the preview encodes nothing)."""
+    time.sleep(_SETTLE_S)
+    before, after = _measure(demo, seconds, [])
+    return {"server": window_figures(before, after)}
 
 
 def phase_crowd(demo: Demo, playwright: Any, clients: ClientLoop, url: str, parts: Sequence[str],
@@ -758,6 +795,12 @@ def print_run(run: Run, args: argparse.Namespace) -> None:
           f"and {page['skipped_by_server_slot']} in its server slot; got {one['frames_received']} frames of the "
           f"window and reported {one['drawn_reports']} drawn; clock offset {_ms(clock.get('offset_ms'), 0)} ms, "
           f"uncertainty +/- {_ms(clock.get('uncertainty_ms'), 0)} ms")
+    main, drawn = page["main_thread"], max(1, page["frames_drawn"])
+    split = ", ".join(f"{k} {v:.2f}" for k, v in sorted(s1["browser_cpu"].items()))
+    print(f"   page's main thread per frame drawn (chromium's own counters): busy {1e3 * main.get('TaskDuration', 0) / drawn:.1f}"
+          f" ms, of it script {1e3 * main.get('ScriptDuration', 0) / drawn:.1f}, style "
+          f"{1e3 * main.get('RecalcStyleDuration', 0) / drawn:.1f}, layout {1e3 * main.get('LayoutDuration', 0) / drawn:.1f}"
+          f" ({main.get('LayoutCount', 0) / drawn:.1f} layouts); browser CPU by process: {split}")
     bc = base["clock"] or {}
     print(f"   baseline: got {base['frames_received']} frames of the window, {base['skipped_by_server_slot']} skipped "
           f"in its slot; one clock exchange: offset {_ms(bc.get('offset_ms'), 0)} ms +/- "
@@ -827,8 +870,10 @@ def print_crowd(run: Run, args: argparse.Namespace) -> None:
     print(f"   encodes per frame built: {encodes or 'none'} (one browser alone: "
           + ", ".join(f"{k} {v / max(1, one['server']['built']):.2f}" for k, v in one["server"]["encodes"].items() if v)
           + f"); frames sent {int(s['sent'])} = {s['sent'] / max(1, built):.2f} per frame")
-    print(f"   node fused rate: {_ms(one['server']['node_fused_fps'], 0)} fps with one browser, "
-          f"{_ms(s['node_fused_fps'], 0)} fps with the viewers; both browsers together: fused -> drawn p99 "
+    idle = run.phases["no viewer"]["server"]
+    print(f"   node fused rate: {_ms(idle['node_fused_fps'], 0)} fps with no viewer, "
+          f"{_ms(one['server']['node_fused_fps'], 0)} with one browser, {_ms(s['node_fused_fps'], 0)} with the "
+          f"{args.viewers} viewers; both browsers together: fused -> drawn p99 "
           f"{_ms(bs['fused_drawn']['p99'], 0)} ms, exposure -> drawn p99 {_ms(bs['exposure_drawn']['p99'], 0)} ms "
           f"over {bs['exposure_drawn']['n']} frames")
 
@@ -891,6 +936,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     parts = one["page"]["parts"] or ["styled"]
                     run.machine.update(_machine(demo, parts, one["page"]["size"]), load_start=load_start)
                     run.phases["baseline"] = phase_baseline(demo, clients, parts, args)
+                    run.phases["no viewer"] = phase_idle(demo, max(_IDLE_MIN_S, args.seconds / 3))
                     if args.viewers:
                         run.phases[f"{args.viewers} viewers"] = phase_crowd(demo, playwright, clients, url, parts, args)
             except BaseException:
