@@ -12,16 +12,18 @@ of this run, measured after a warm-up (``--warmup`` s after the page drew its fi
    ``stamps_ns`` as the server sent them and the ``drawn_ns`` the page reported (read on the
    page's socket by a script this benchmark adds, which only listens); the server's cumulative
    histograms (``/metrics``, the start read subtracted from the end read) count the same window
-   and say which bucket holds each p99, as a check. The page's own counts come from
-   ``window.onsetPreview`` (frames drawn, skipped, the clock's uncertainty).
+   and say which bucket holds each p99, as a check. Two rows the server does not keep split
+   sent -> drawn where the frame arrived (the page's message event, on the page's clock mapped
+   with its offset). The page's own counts come from ``window.onsetPreview`` (frames drawn,
+   skipped, the clock's uncertainty); chromium's main-thread counters (CDP
+   ``Performance.getMetrics``) say how busy the page's thread was per frame.
 2. **Baseline, same run.** The browser closed, a plain WebSocket client (``websockets``) asks for
    the same parts, decodes each JPEG with OpenCV and reports ``drawn`` as soon as it has; the
    node's stream is read at the same time by a :class:`edge.stream.FusedFrameSubscriber`
    (fused -> received). The table gives each browser p99 against the baseline's. In both
-   windows the style worker's results are read too (its own time per frame and its skips), and
-   in the first chromium's own main-thread counters (CDP ``Performance.getMetrics``). Then a
-   window with no viewer at all (a third of ``--seconds``, at least 10 s): the node, the stage
-   and the engines alone.
+   windows the style worker's results are read too (its own time per frame and its skips).
+   Then a window with no viewer at all (a third of ``--seconds``, at least 10 s): the node, the
+   stage and the engines alone.
 3. **Viewers** (``--viewers N``, default 10; 0 leaves it out): N - 2 WebSocket clients (they
    read and parse every frame, no decode) and 2 chromium browsers at once, plus one stalled
    client (a TCP socket that does the handshake, then never reads, with a 4 KiB receive
@@ -540,23 +542,28 @@ class StalledViewer:
         self.sock.close()
 
 
-class FusedTap:
-    """The node's fused-frame stream read directly: (received ns, node sent ns, exposure ns) per frame."""
+class _Tap:
+    """A reader on a thread of its own that keeps a record of each message it takes (``_take``)."""
 
-    def __init__(self, endpoint: str) -> None:
-        from edge.stream import FusedFrameSubscriber
-
-        self.sub = FusedFrameSubscriber(endpoint, consumer="bench-preview-tap")
-        self.records: List[Tuple[int, int, int]] = []
+    def __init__(self, sub: Any, name: str) -> None:
+        self.sub = sub
+        self.records: List[tuple] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bench-fused-tap", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            frame = self.sub.recv(timeout_ms=100)
-            if frame is not None:
-                self.records.append((time.time_ns(), self.sub.last_meta.sent_ns, int(frame.t_ns)))
+            message = self.sub.recv(timeout_ms=100)
+            if message is not None:
+                self._take(message)
+
+    def _take(self, message: Any) -> None:
+        raise NotImplementedError
+
+    def between(self, t0_ns: int, t1_ns: int) -> List[tuple]:
+        """The records taken in [t0, t1] (their first field: when, ns)."""
+        return [r for r in self.records if t0_ns <= r[0] <= t1_ns]
 
     def close(self) -> None:
         self._stop.set()
@@ -564,39 +571,40 @@ class FusedTap:
         self.sub.close()
 
 
-class StyleTap:
+class FusedTap(_Tap):
+    """The node's fused-frame stream read directly: (received ns, node sent ns, exposure ns) per frame."""
+
+    def __init__(self, endpoint: str) -> None:
+        from edge.stream import FusedFrameSubscriber
+
+        super().__init__(FusedFrameSubscriber(endpoint, consumer="bench-preview-tap"), "bench-fused-tap")
+
+    def _take(self, frame: Any) -> None:
+        self.records.append((time.time_ns(), self.sub.last_meta.sent_ns, int(frame.t_ns)))
+
+
+class StyleTap(_Tap):
     """The style worker's results read directly: (received ns, its styled_ms, its worker counters)."""
 
     def __init__(self, endpoint: str) -> None:
         from engines.worker.results import ResultSubscriber
 
-        self.sub = ResultSubscriber(endpoint)
-        self.records: List[Tuple[int, float, Dict[str, int]]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bench-style-tap", daemon=True)
-        self._thread.start()
+        super().__init__(ResultSubscriber(endpoint), "bench-style-tap")
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            message = self.sub.recv(timeout_ms=100)
-            if message is not None and isinstance(message.get("result"), dict):
-                self.records.append((time.time_ns(), float(message["result"].get("styled_ms", math.nan)),
-                                     dict(message.get("worker") or {})))
+    def _take(self, message: Dict[str, Any]) -> None:
+        if isinstance(message.get("result"), dict):
+            self.records.append((time.time_ns(), float(message["result"].get("styled_ms", math.nan)),
+                                 dict(message.get("worker") or {})))
 
     def figures(self, t0_ns: int, t1_ns: int) -> Dict[str, Any]:
         """The worker's own time per frame (resize + look) and what it processed and skipped, in [t0, t1]."""
-        got = [r for r in self.records if t0_ns <= r[0] <= t1_ns]
+        got = self.between(t0_ns, t1_ns)
         if not got:
             return {"styled_ms": _percentiles([]), "processed": 0, "skipped": 0}
         first, last = got[0][2], got[-1][2]
         return {"styled_ms": _percentiles([r[1] for r in got if math.isfinite(r[1])]),
                 "processed": last.get("processed", 0) - first.get("processed", 0),
                 "skipped": last.get("skipped", 0) - first.get("skipped", 0)}
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.sub.close()
 
 
 # ---------------------------------------------------------------------------- phases
@@ -623,6 +631,7 @@ def _measure(demo: Demo, seconds: float, viewers: Sequence[Any]) -> Tuple[Snapsh
 
 
 def phase_browser(demo: Demo, playwright: Any, url: str, args: argparse.Namespace, run: Run) -> Dict[str, Any]:
+    """Table 1's browser columns: one chromium page after the warm-up (module docstring, 1)."""
     browser = Browser(playwright, url)
     style: Optional[StyleTap] = None
     try:
@@ -661,6 +670,7 @@ def phase_browser(demo: Demo, playwright: Any, url: str, args: argparse.Namespac
 
 
 def phase_baseline(demo: Demo, clients: ClientLoop, parts: Sequence[str], args: argparse.Namespace) -> Dict[str, Any]:
+    """Table 1's baseline columns: a Python viewer that decodes, and the node's stream read directly."""
     viewer = WsViewer(demo.ws_url, parts, decode=True)
     tap = FusedTap(demo.running.stream)
     style = StyleTap(demo.style_results)
@@ -676,7 +686,7 @@ def phase_baseline(demo: Demo, clients: ClientLoop, parts: Sequence[str], args: 
         style.close()
     server = window_figures(before, after)
     frames = viewer.window(server["seq"])
-    taps = [r for r in tap.records if t0_ns <= r[0] <= t1_ns]
+    taps = tap.between(t0_ns, t1_ns)
     return {
         "server": server, "stages": _stage_figures(frames), "frames_received": len(frames),
         "skipped_by_server_slot": sum(f["skipped"] for f in frames), "clock": viewer.clock, "errors": viewer.errors,
@@ -696,6 +706,7 @@ def phase_idle(demo: Demo, seconds: float) -> Dict[str, Any]:
 
 def phase_crowd(demo: Demo, playwright: Any, clients: ClientLoop, url: str, parts: Sequence[str],
                 args: argparse.Namespace) -> Dict[str, Any]:
+    """Table 2: ``--viewers`` at once, two of them chromium, and a stalled one (module docstring, 3)."""
     n_browsers = min(_BROWSERS_IN_CROWD, args.viewers)
     stalled = StalledViewer(demo.running.preview_port, demo.running.token)
     sockets = [WsViewer(demo.ws_url, parts, decode=False) for _ in range(args.viewers - n_browsers)]
@@ -768,8 +779,8 @@ def print_run(run: Run, args: argparse.Namespace) -> None:
           f"{s1['wall_s']:.1f} s ({s1['built_fps']:.1f} fps); baseline: a Python WebSocket client that decodes "
           f"each JPEG (OpenCV) and reports it drawn, {s2['built']} frames in {s2['wall_s']:.1f} s "
           f"({s2['built_fps']:.1f} fps)")
-    print(f"{'':<22}{'--------- browser ---------':>27}{'---- server ----':>18}{'--------- baseline --------':>29}")
-    print(f"{'stage, ms':<22}{'p50':>7}{'p95':>7}{'p99':>7}{'n':>6}{'n':>6}{'p99 in':>12}"
+    print(f"{'':<22}{'--------- browser ---------':>27}{'----- server -----':>20}{'--------- baseline --------':>29}")
+    print(f"{'stage, ms':<22}{'p50':>7}{'p95':>7}{'p99':>7}{'n':>6}{'n':>6}{'p99 in':>14}"
           f"{'p50':>9}{'p95':>7}{'p99':>7}{'n':>6}{'p99 vs base':>13}")
     for stage, a, b in STAGES + VIEWER_STAGES:
         x, y = one["stages"][stage], base["stages"][stage]
@@ -777,12 +788,12 @@ def print_run(run: Run, args: argparse.Namespace) -> None:
         bucket_text = f"({bucket[0]:g}, {bucket[1]:g}]" if bucket else "-"
         count = s1["server_counts"].get(stage)
         print(f"{_stage_name(a, b):<22}{_ms(x['p50'])}{_ms(x['p95'])}{_ms(x['p99'])}{x['n']:>6}"
-              f"{(int(count) if count is not None else '-'):>6}{bucket_text:>12}"
+              f"{(int(count) if count is not None else '-'):>6}{bucket_text:>14}"
               f"{_ms(y['p50'], 9)}{_ms(y['p95'])}{_ms(y['p99'])}{y['n']:>6}{_ratio(x['p99'], y['p99']):>13}")
     tap = base["tap"]
     for key in ("fused_received", "exposure_received"):
         t = tap[key]
-        print(f"{_stage_name(*key.split('_')) + '*':<22}{'':>50}{_ms(t['p50'], 9)}{_ms(t['p95'])}{_ms(t['p99'])}"
+        print(f"{_stage_name(*key.split('_')) + '*':<22}{'':>52}{_ms(t['p50'], 9)}{_ms(t['p95'])}{_ms(t['p99'])}"
               f"{t['n']:>6}")
     print("   browser, baseline: every frame of the window the viewer got, its stamps as the server sent them and "
           "its 'drawn' as the viewer reported it (the server's own inputs); 'arrived': the page's message event, the "
@@ -939,16 +950,17 @@ def main(argv: Optional[List[str]] = None) -> int:
                     run.phases["no viewer"] = phase_idle(demo, max(_IDLE_MIN_S, args.seconds / 3))
                     if args.viewers:
                         run.phases[f"{args.viewers} viewers"] = phase_crowd(demo, playwright, clients, url, parts, args)
+            except KeyboardInterrupt:
+                raise
             except BaseException:
-                if demo is not None:
-                    print(f"the demo's output, last lines:\n{demo.running.output[-3000:]}", file=sys.stderr)
+                print(f"the demo's output, last lines:\n{demo.running.output[-3000:]}", file=sys.stderr)
                 raise
             finally:
                 if clients is not None:
                     clients.close()
                 demo.stop()
     except KeyboardInterrupt as err:
-        print(f"stopped ({err or 'Ctrl-C'}): the demo and the browsers are closed", file=sys.stderr)
+        print(f"stopped ({str(err) or 'Ctrl-C'}): the demo and the browsers are closed", file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
