@@ -3,16 +3,20 @@ onto them so that runs never meet each other (or a `make demo` running on the sa
 
 from __future__ import annotations
 
+import re
 import socket
+import subprocess
+import threading
+import time
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import yaml
 
 from config import PROFILE_DIR
 from sensors.ports import free_loopback_port
 
-__all__ = ["free_port", "sim_profile_on_free_ports"]
+__all__ = ["free_port", "sim_profile_on_free_ports", "ProcessOutput"]
 
 #: The sim-stage profile's UDP inputs, by the name the e2e tests give their ports.
 _UDP_INPUTS = ("lidar", "freed", "camera", "timecode")
@@ -39,3 +43,34 @@ def sim_profile_on_free_ports(path: Path, ports: Optional[Dict[str, int]] = None
         data[section] = {**(data.get(section) or {}), **values}
     path.write_text(yaml.safe_dump(data))
     return chosen
+
+
+class ProcessOutput:
+    """What a child process (``process``, text stdout) printed, read on a thread of its own;
+    :meth:`wait_for` a line. Call :meth:`_follow` once the process is started."""
+
+    process: subprocess.Popen
+
+    def _follow(self) -> None:
+        self.lines: List[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout_s: float = 60.0) -> re.Match:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.output)
+            if match:
+                return match
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"no {pattern!r} in the output:\n{self.output[-6000:]}")

@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Optional
@@ -18,7 +17,7 @@ from typing import Optional
 import numpy as np
 import pytest
 
-from tests.e2e.support import free_port, sim_profile_on_free_ports
+from tests.e2e.support import ProcessOutput, free_port, sim_profile_on_free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-token"
@@ -26,7 +25,7 @@ TOKEN = "e2e-token"
 
 
 
-class RunningNode:
+class RunningNode(ProcessOutput):
     """`onset node run` in a subprocess; its stdout collected on a thread."""
 
     def __init__(self, tmp_path: Path, duration_s: float, ros: bool = True, extra_args: tuple = ()) -> None:
@@ -45,28 +44,7 @@ class RunningNode:
         args.extend(extra_args)
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         cwd=ROOT, env=self.env)
-        self.lines: list = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for(self, pattern: str, timeout_s: float = 60.0) -> re.Match:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.output)
-            if match:
-                return match
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"no {pattern!r} in the node's output:\n{self.output}")
+        self._follow()
 
     def onset(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "edge.cli.main", *args], capture_output=True, text=True,

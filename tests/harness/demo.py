@@ -11,13 +11,11 @@ headless with the flags this machine's closed network needs; no browser is downl
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any, List, Optional
@@ -25,7 +23,7 @@ from typing import Any, List, Optional
 import yaml
 
 from sensors.ports import free_loopback_port
-from tests.e2e.support import sim_profile_on_free_ports
+from tests.e2e.support import ProcessOutput, sim_profile_on_free_ports
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "RunningDemo", "chromium_path", "launch_chromium"]
 
@@ -57,7 +55,7 @@ def _tcp() -> str:
     return f"tcp://127.0.0.1:{free_loopback_port(socket.SOCK_STREAM)}"
 
 
-class RunningDemo:
+class RunningDemo(ProcessOutput):
     """``onset node run --engines --preview`` in a subprocess group of its own (module docstring)."""
 
     def __init__(self, tmp_path: Path, duration_s: float = 300.0, ros: bool = False,
@@ -83,28 +81,7 @@ class RunningDemo:
             args.append("--no-ros")
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         cwd=ROOT, env=self.env, start_new_session=True)
-        self.lines: List[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for(self, pattern: str, timeout_s: float = 90.0) -> re.Match:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.output)
-            if match:
-                return match
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"no {pattern!r} in the demo's output:\n{self.output[-6000:]}")
+        self._follow()
 
     def page_url(self, timeout_s: float = 90.0) -> str:
         """The live page's address as the node printed it (``http://127.0.0.1:PORT/#token=...``),
