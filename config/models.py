@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from config.engines import EnginesConfig
 from config.foxglove import FoxgloveConfig
 from config.preview import PreviewConfig
+from config.studio import StudioConfig
 from config.recorder import RecorderConfig
 from config.ros import RosConfig
 from config.sync import SyncConfig
@@ -350,6 +351,9 @@ class RigConfig(_Model):
     preview: PreviewConfig = Field(default_factory=PreviewConfig, description="the live preview server (onset preview)")
     foxglove: FoxgloveConfig = Field(default_factory=FoxgloveConfig,
                                      description="the node's Foxglove WebSocket server (docs/foxglove.md)")
+    studio: StudioConfig = Field(default_factory=StudioConfig,
+                                 description="studio sync: chain of custody, storage, upload, catalogue "
+                                             "(docs/studio-sync.md)")
 
     def ros_config(self) -> RosConfig:
         """The ROS 2 settings: the profile's ``ros`` section, or defaults from the sensors' topics."""

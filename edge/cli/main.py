@@ -58,7 +58,7 @@ examples:
 def build_parser() -> argparse.ArgumentParser:
     from edge.cli import config_cmd, node_cmd, sensors_cmd, sim_cmd, take_cmd, takes_cmd
     from edge.cli import caption_cmd, dataset_cmd, engines_cmd, plan_cmd
-    from edge.cli import preview_cmd, style_cmd
+    from edge.cli import preview_cmd, style_cmd, studio_cmd, sync_cmd
 
     parser = argparse.ArgumentParser(
         prog="onset",
@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     caption_cmd.register(groups)
     style_cmd.register(groups)
     preview_cmd.register(groups)
+    sync_cmd.register(groups)
+    studio_cmd.register(groups)
     return parser
 
 
