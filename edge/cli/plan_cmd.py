@@ -5,6 +5,8 @@
 shoot it, every take recorded through a real edge node of its own (:mod:`edge.plans.runner`: one
 ``onset node run`` per take on a temporary profile derived from ``--profile``, the take's stage
 seed, shot and lens in it), each take's ``take.json`` naming the plan, the parameter and its value.
+``--describe "PHRASE"`` in place of NAME makes the plan from production words ("CU, MCU", "slow
+push-in"; :mod:`studio_sync.vocabulary`), saying first how it read them.
 A progress line per take, a summary at the end. Ctrl-C stops the series: a rolling take is stopped
 and kept, the finished ones are untouched; a second Ctrl-C kills the take's node at once (its take
 is then recovered with ``onset takes recover``).
@@ -62,6 +64,12 @@ def _table(header: tuple, rows: List[tuple]) -> List[str]:
 def _takes(args: argparse.Namespace, rig) -> list:
     from edge.plans import plan_takes
 
+    if args.describe is not None:
+        from studio_sync.vocabulary import parse_phrase, plan_from_query
+
+        query = parse_phrase(args.describe)
+        print("\n".join(query.explain()) + "\n", flush=True)
+        return plan_from_query(query, rig, seed=getattr(args, "seed", None), duration_s=args.seconds)
     return plan_takes(args.name, actor_count=rig.stage.actor_count, camera=rig.camera, duration_s=args.seconds)
 
 
@@ -76,11 +84,12 @@ def _ls(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from edge.plans import PlanError
+    from studio_sync.vocabulary import VocabularyError
 
     rig = load_profile(args.profile)
     try:
         takes = _takes(args, rig)
-    except PlanError as err:
+    except (PlanError, VocabularyError) as err:
         print(f"onset plan show: {err}", file=sys.stderr)
         return EXIT_USAGE
     print(format_plan_table(takes))
@@ -132,7 +141,8 @@ def _run(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     total = len(takes)
-    print(f"{args.name} on stage seed {runner.seed}: {total} takes of {args.seconds:g} s into {runner.takes_dir}",
+    name = args.name if args.describe is None else f'"{args.describe}"'
+    print(f"{name} on stage seed {runner.seed}: {total} takes of {args.seconds:g} s into {runner.takes_dir}",
           flush=True)
     started = time.monotonic()
 
@@ -149,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
     failed = sum(o.status == "failed" for o in outcomes)
     interrupted = sum(o.status == "interrupted" for o in outcomes)
     per_take = f" ({wall_s / len(outcomes):.1f} s a take)" if outcomes else ""
-    print(f"{args.name} on stage seed {runner.seed}: {complete} of {total} takes complete, {failed} failed"
+    print(f"{name} on stage seed {runner.seed}: {complete} of {total} takes complete, {failed} failed"
           + (f", {interrupted} interrupted" if interrupted else "")
           + (f", {total - len(outcomes)} not shot" if total > len(outcomes) else "")
           + f", in {wall_s:.0f} s{per_take}")
@@ -179,7 +189,12 @@ def register(groups: argparse._SubParsersAction) -> None:
     ls.set_defaults(run=_ls)
 
     def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("name", choices=PLAN_NAMES, metavar="NAME", help=f"the plan: {', '.join(PLAN_NAMES)}")
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("name", nargs="?", choices=PLAN_NAMES, metavar="NAME",
+                           help=f"the plan: {', '.join(PLAN_NAMES)}")
+        which.add_argument("--describe", default=None, metavar="PHRASE",
+                           help='the plan that shoots a phrase of production words, e.g. "CU, MCU" or "slow push-in" '
+                                "(docs/studio-sync/vocabulary.md)")
         parser.add_argument("--seconds", type=float, default=DEFAULT_DURATION_S, metavar="S",
                             help=f"length of each take's shot (default: {DEFAULT_DURATION_S:g})")
         add_profile_argument(parser)
@@ -187,7 +202,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     show = sub.add_parser(
         "show", help="what the crew sets for each take", formatter_class=fmt,
         description="Print a plan's takes: what the crew sets for each one (on a real stage, shoot it by this).",
-        epilog="examples:\n  onset plan show focal-sweep\n  onset plan show full --seconds 6",
+        epilog=('examples:\n  onset plan show focal-sweep\n  onset plan show full --seconds 6\n'
+                '  onset plan show --describe "CU, MCU"'),
     )
     add_plan_arguments(show)
     show.set_defaults(run=_show)
@@ -201,7 +217,8 @@ def register(groups: argparse._SubParsersAction) -> None:
         epilog=("examples:\n"
                 "  onset plan run focal-sweep\n"
                 "  onset plan run movement-sweep --seed 3 --takes-dir /mnt/takes\n"
-                "  onset plan run focal-sweep --only 0 1 --seconds 3"),
+                "  onset plan run focal-sweep --only 0 1 --seconds 3\n"
+                '  onset plan run --describe "slow push-in, pan left"'),
     )
     add_plan_arguments(run)
     run.add_argument("--seed", type=int, default=None, metavar="N",
