@@ -6,7 +6,8 @@ file record by record, keeps the messages of every chunk that is whole and passe
 at the first record that is cut short or damaged, and writes them into a new MCAP file with a
 summary and footer plus ``metadata.yaml``. The original file is kept, renamed ``*.partial``; the
 new one is written beside it and renamed into place only when complete, so a recovery that is
-itself interrupted can simply be run again. ``take.json`` becomes ``recovered`` with the counts.
+itself interrupted can simply be run again. ``take.json`` becomes ``recovered`` with the counts,
+and the take is sealed with an ASC MHL history (the ``studio.custody`` of the rig in ``take.json``).
 """
 
 from __future__ import annotations
@@ -217,7 +218,27 @@ def recover_take(path: Path) -> RecoveryReport:
     with _holding_lock(folder):
         report = _recover_locked(folder)
     _clean_markers(folder)
+    if report.action == "recovered":
+        _seal(folder)
     return report
+
+
+def _seal(folder: Path) -> None:
+    """Seal the recovered take with the custody settings of the rig it was recorded with (take.json ``rig``);
+    a failure is kept in take.json's errors, never raised."""
+    from studio_sync.custody.hook import seal_closed_take
+
+    try:
+        doc = read_take_json(folder)
+    except TakeFileError:
+        return  # recovery has just written it: nothing here to seal with
+    problem = seal_closed_take(folder, doc.get("rig"))
+    if problem:
+        doc["errors"] = list(doc.get("errors") or []) + [{"t_ns": time.time_ns(), "message": problem}]
+        try:
+            write_take_json(folder, doc)
+        except OSError:
+            pass  # the problem is logged; the recovered take stands
 
 
 def _recover_locked(folder: Path) -> RecoveryReport:

@@ -24,6 +24,7 @@ from edge.recorder.bag import BagWriter
 from config.recorder import QosPreset, RecorderConfig
 from edge.recorder.errors import DiskSpaceError, RecorderError
 from edge.recorder.metadata import BAG_METADATA_VERSION, STORAGE_IDENTIFIER, qos_profiles_yaml
+from edge.recorder.recover import bag_is_complete
 from edge.recorder.take import (
     BAG_DIRNAME,
     LOCK_FILE,
@@ -348,7 +349,7 @@ class TakeSession:
 
     # -- stop ----------------------------------------------------------------------------------
     def stop(self, stop_ns: int, tc_out: Optional[str], sensors: Optional[Dict[str, Any]] = None) -> None:
-        """Drain the queue, close the bag, write the final take.json, release the folder.
+        """Drain the queue, close the bag, write the final take.json, release the folder, seal it (ASC MHL).
 
         ``sensors``: what each driver decoded while the take rolled and what of it was offered to
         the take (``take.json`` ``sensors``), so a reader can check the bag holds all of it."""
@@ -367,6 +368,22 @@ class TakeSession:
         self._release_reserve()
         self._write_document()
         self._unlock()
+        self._seal()
+
+    def _seal(self) -> None:
+        """The take's ASC MHL history (the rig's ``studio.custody``), once take.json is final and the lock gone.
+
+        A torn bag is left to ``onset takes recover``, which seals the take it makes whole. A
+        failure is kept in take.json's errors (and logged), never raised: the take stays as it is."""
+        if self._bag is None or not bag_is_complete(self.bag_dir, self._bag.file_name):
+            return
+        from studio_sync.custody.hook import seal_closed_take
+
+        problem = seal_closed_take(self.folder, self._rig)
+        if problem:
+            with self._cond:
+                self.errors.append({"t_ns": time.time_ns(), "message": problem})
+            self._write_document()
 
     def _note_stalled_topics(self) -> None:
         if self._bag is None or self.stop_ns is None:

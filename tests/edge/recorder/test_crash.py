@@ -117,7 +117,7 @@ def test_sigkill_keeps_every_complete_chunk_exactly(tmp_path):
     assert (take2 / doc["recovery"]["original_file"]).stat().st_size == report.bytes_kept + report.bytes_discarded
     assert sum(t["message_count"] for t in doc["topics"]) == flushed
     assert doc["master_time"]["stop_ns"] == BASE_NS + (flushed - 1) * 1_000_000
-    assert sorted(p.name for p in take2.iterdir()) == ["bag", "take.json"]
+    assert sorted(p.name for p in take2.iterdir()) == ["ascmhl", "bag", "take.json"]
     assert recover_take(take2).action == "nothing to do"
     _assert_take1_intact(take1)
 

@@ -104,8 +104,8 @@ def test_take_json_holds_slate_timecode_rig_calibration_software_and_counts(reco
     assert bool(doc["software"]["rclpy"]) == (importlib.util.find_spec("rclpy") is not None)
     assert doc["notes"] == ["camera B was not rolling"] and doc["errors"] == []
     assert sum(doc["dropped"].values()) == 0
-    # No temp files, reserve or lock are left behind; the folder is the bag and take.json.
-    assert sorted(p.name for p in info.path.iterdir()) == ["bag", "take.json"]
+    # No temp files, reserve or lock are left behind; the folder is the bag, take.json and its MHL history.
+    assert sorted(p.name for p in info.path.iterdir()) == ["ascmhl", "bag", "take.json"]
     assert not (info.path / RESERVE_FILE).exists() and live_recorder_pid(info.path) is None
 
 
