@@ -59,7 +59,9 @@ def bucket_name_problem(name: str) -> Optional[str]:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Defaults are validated too: "~" in a default folder is expanded as in a profile's value, so a
+    # dumped and reloaded profile equals the original.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class IdentityConfig(_Model):

@@ -1,8 +1,8 @@
 """``onset studio``: the studio side: its storage, ingest, catalogue and datasets (docs/studio-sync.md).
 
-The group gathers sub-commands that live in modules of their own: ``up`` and ``down``
-(:mod:`edge.cli.studio_storage_cmd`), ``ingest``, ``find`` and ``dataset``
-(:mod:`edge.cli.studio_catalogue_cmd`).
+The group gathers sub-commands that live in modules of their own: ``up``, ``down``,
+``status``, ``keys`` (:mod:`edge.cli.studio_storage_cmd`), ``ingest`` and ``find``
+(:mod:`edge.cli.studio_catalogue_cmd`), ``dataset build`` (:mod:`edge.cli.studio_dataset_cmd`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ API on loopback; `--cluster` as separate master, volume, filer and S3 processes)
 `ingest` verifies uploaded takes and catalogues them; `find` searches the catalogue in production
 vocabulary ("MCU, 75mm, slow push-in"); `dataset build` exports training datasets.
 """
-_PARTS = ("edge.cli.studio_storage_cmd", "edge.cli.studio_catalogue_cmd")
+_PARTS = ("edge.cli.studio_storage_cmd", "edge.cli.studio_catalogue_cmd", "edge.cli.studio_dataset_cmd")
 
 
 def register(groups: argparse._SubParsersAction) -> None:
