@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import List, Sequence
+from typing import Any, List, Optional, Sequence
 
-__all__ = ["register", "expand_takes"]
+__all__ = ["register", "expand_takes", "split_scenes", "dataset_summary", "missing_labels_note"]
 
 EXIT_FAILURE = 1
 
@@ -29,8 +29,25 @@ def expand_takes(paths: Sequence[str]) -> List[Path]:
     return list(dict.fromkeys(out))
 
 
-def _scenes(values: Sequence[str]) -> tuple:
+def split_scenes(values: Optional[Sequence[str]]) -> tuple:
+    """The names of a repeated, comma-separated option (``--val-scenes 12,14 --val-scenes 15``)."""
     return tuple(s.strip() for value in values or () for s in value.split(",") if s.strip())
+
+
+def dataset_summary(report: Any) -> str:
+    """``N samples (train a, val b, test c) from T takes, S shots, in DIR`` of a built dataset."""
+    total = sum(report.samples_per_split.values())
+    per = ", ".join(f"{s} {n}" for s, n in report.samples_per_split.items())
+    return (f"{total} samples ({per}) from {len(report.takes)} takes, {sum(report.shots_per_split.values())} shots, "
+            f"in {report.root}")
+
+
+def missing_labels_note(take: Any) -> Optional[str]:
+    """The note for a take of a built dataset that lacks LiDAR, rig pose or lens, or None."""
+    absent = [name for name, has in (("LiDAR", take.lidar), ("rig pose", take.pose), ("lens", take.lens)) if not has]
+    if not absent:
+        return None
+    return f"note: take {take.name} has no {', '.join(absent)}: those labels are marked missing"
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -40,7 +57,8 @@ def _build(args: argparse.Namespace) -> int:
     from engines.captioner.dataset.build import check_output
     from engines.captioner.dataset.splits import SPLITS, split_table
 
-    options = BuildOptions(fps=args.fps, val_scenes=_scenes(args.val_scenes), test_scenes=_scenes(args.test_scenes),
+    options = BuildOptions(fps=args.fps, val_scenes=split_scenes(args.val_scenes),
+                           test_scenes=split_scenes(args.test_scenes),
                            val_fraction=args.val_fraction, test_fraction=args.test_fraction,
                            shard_samples=args.shard_samples, shard_bytes=int(args.shard_mb * 1_000_000),
                            png_compress_level=args.png_level, overwrite=args.overwrite)
@@ -58,15 +76,11 @@ def _build(args: argparse.Namespace) -> int:
     except DatasetError as err:
         print(f"onset dataset build: {err}", file=sys.stderr)
         return EXIT_FAILURE
-    total = sum(report.samples_per_split.values())
-    per = ", ".join(f"{s} {n}" for s, n in report.samples_per_split.items())
-    print(f"{total} samples ({per}) from {len(report.takes)} takes, "
-          f"{sum(report.shots_per_split.values())} shots, in {report.root}")
+    print(dataset_summary(report))
     for take in report.takes:
-        absent = [name for name, has in (("LiDAR", take.lidar), ("rig pose", take.pose), ("lens", take.lens))
-                  if not has]
-        if absent:
-            print(f"note: take {take.name} has no {', '.join(absent)}: those labels are marked missing")
+        note = missing_labels_note(take)
+        if note:
+            print(note)
         for topic, problem in take.malformed.items():
             print(f"note: take {take.name}: {problem['messages']} message(s) on {topic} did not decode "
                   f"({problem['first_error']})")

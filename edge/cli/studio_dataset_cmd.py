@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 from edge.cli.args import add_profile_argument
+from edge.cli.dataset_cmd import dataset_summary, missing_labels_note, split_scenes
 
 __all__ = ["register", "recorded_command", "EXIT_FAILURE"]
 
@@ -89,10 +90,6 @@ class _Printer:
                   flush=True)
 
 
-def _scenes(values: Optional[Sequence[str]]) -> tuple:
-    return tuple(s.strip() for value in values or () for s in value.split(",") if s.strip())
-
-
 def _build(args: argparse.Namespace) -> int:
     from edge.cli.studio_storage_cmd import studio_config
     from engines.captioner.dataset import BuildOptions, DatasetError
@@ -112,16 +109,18 @@ def _build(args: argparse.Namespace) -> int:
 
     config = studio_config(args)
     try:
-        query = DatasetQuery(phrase=args.phrase, scenes=_scenes(args.scene), shot_sizes=_scenes(args.shot_size),
+        query = DatasetQuery(phrase=args.phrase, scenes=split_scenes(args.scene),
+                             shot_sizes=split_scenes(args.shot_size),
                              focal_mm=None if args.focal is None else parse_focal(args.focal),
-                             movements=_scenes(args.movement), level="shot" if args.shots else "frame")
+                             movements=split_scenes(args.movement), level="shot" if args.shots else "frame")
         shot_query = query.shot_query()
         check_output(Path(args.out), args.overwrite)
         selection = select_from_catalogue(args.catalogue or config.catalogue_url(), query)
     except (StudioDatasetError, DatasetError) as err:
         return fail(err)
     fps = args.fps if args.fps is not None else (selection.label_fps or 12.0)
-    options = BuildOptions(fps=fps, val_scenes=_scenes(args.val_scenes), test_scenes=_scenes(args.test_scenes),
+    options = BuildOptions(fps=fps, val_scenes=split_scenes(args.val_scenes),
+                           test_scenes=split_scenes(args.test_scenes),
                            val_fraction=args.val_fraction, test_fraction=args.test_fraction,
                            shard_samples=args.shard_samples, shard_bytes=int(args.shard_mb * 1_000_000),
                            png_compress_level=args.png_level, command=recorded_command(sys.argv),
@@ -140,18 +139,11 @@ def _build(args: argparse.Namespace) -> int:
                                       progress=_Printer() if args.progress else None)
     except (StudioDatasetError, DatasetError, StudioStorageError) as err:
         return fail(err)
-    dataset = report.dataset
-    total = sum(dataset.samples_per_split.values())
-    per = ", ".join(f"{s} {n}" for s, n in dataset.samples_per_split.items())
     downloaded = sum(len(f.downloaded) for f in report.fetched)
     reused = sum(len(f.reused) for f in report.fetched)
-    print(f"{total} samples ({per}) from {len(dataset.takes)} takes, {sum(dataset.shots_per_split.values())} shots, "
-          f"in {dataset.root} ({engine}; {downloaded} file(s) downloaded, {reused} from the cache)")
-    for take in dataset.takes:
-        absent = [name for name, has in (("LiDAR", take.lidar), ("rig pose", take.pose), ("lens", take.lens))
-                  if not has]
-        if absent:
-            print(f"note: take {take.name} has no {', '.join(absent)}: those labels are marked missing")
+    print(f"{dataset_summary(report.dataset)} ({engine}; {downloaded} file(s) downloaded, {reused} from the cache)")
+    for note in filter(None, map(missing_labels_note, report.dataset.takes)):
+        print(note)
     return 0
 
 

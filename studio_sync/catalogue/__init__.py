@@ -11,10 +11,11 @@ frames. The catalogue is SQLite by default and PostgreSQL by URL (:func:`open_ca
 same SQL on both. See docs/studio-sync/catalogue.md.
 
 Modules, one job each: ``db`` (the two databases behind one adapter), ``schema`` (tables,
-columns, units, indexes), ``store`` (the storage listed and streamed), ``verify`` (a stored take
-against its history), ``labels`` (the dataset builder's labels), ``captions`` (the model's
-captions), ``rows`` (a take into rows), ``write`` (rows into the catalogue), ``ingest``,
-``query`` (a phrase's query into SQL), ``errors``.
+columns, units, indexes), ``store`` (the takes in the storage, by name), ``verify`` (a stored
+take against its history, read with :mod:`studio_sync.storage.objects`), ``labels`` (the
+dataset builder's labels), ``captions`` (the model's captions), ``rows`` (a take into rows),
+``write`` (rows into the catalogue), ``ingest``, ``query`` (a phrase's query into SQL),
+``errors``.
 """
 
 from __future__ import annotations

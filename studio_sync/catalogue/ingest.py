@@ -36,10 +36,11 @@ from studio_sync.catalogue.errors import CatalogueError, IngestError, LabelError
 from studio_sync.catalogue.labels import DEFAULT_FPS, label_take
 from studio_sync.catalogue.rows import take_rows
 from studio_sync.catalogue.schema import ensure_schema, utc_now
-from studio_sync.catalogue.store import list_take_names, name_problem, take_prefix
+from studio_sync.catalogue.store import list_take_names, name_problem
 from studio_sync.catalogue.verify import fetch_verified_take
 from studio_sync.catalogue.write import finish_run, record_result, replace_take, start_run, withdraw_take
 from studio_sync.storage import CredentialsError, StudioStorageError, s3_client
+from studio_sync.storage.objects import take_prefix
 
 __all__ = ["INGESTED", "REFUSED", "FAILED", "IngestOptions", "TakeOutcome", "IngestReport", "ingest_takes"]
 

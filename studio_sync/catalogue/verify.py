@@ -10,8 +10,8 @@
    size its first generation recorded (ASC MHL verifies against those): an object the history
    does not record is **extra**, a recorded file with no object is **missing**, and every other
    object is streamed down and hashed in the recorded format as it passes; a digest or a size
-   that differs is **altered** (:mod:`.store`). Names the history's ignore list holds
-   (``.DS_Store``) are left out, as ascmhl leaves them out.
+   that differs is **altered** (:mod:`studio_sync.storage.objects`). Names the history's ignore
+   list holds (``.DS_Store``) are left out, as ascmhl leaves them out.
 
 Every object is checked even after a first bad one, so the refusal names each bad file (a
 :class:`~studio_sync.custody.CustodyReport`, as ``onset sync verify`` reports a local take).
@@ -21,16 +21,15 @@ byte: the copy its labels are then derived from.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from studio_sync.catalogue.errors import TakeRefusedError
-from studio_sync.catalogue.store import StoredObject, download, list_take_objects, take_prefix
 from studio_sync.custody import (
     HISTORY_DIRNAME,
     AlteredFile,
+    ByteMeter,
     CustodyError,
     CustodyReport,
     ExtraFile,
@@ -38,8 +37,16 @@ from studio_sync.custody import (
     TakeHistory,
     read_history,
 )
+from studio_sync.storage.objects import (
+    StoredObject,
+    download,
+    is_history_path,
+    is_ignored,
+    list_take_objects,
+    take_prefix,
+)
 
-__all__ = ["FetchedTake", "fetch_verified_take", "is_history_path"]
+__all__ = ["FetchedTake", "fetch_verified_take"]
 
 #: ``progress(bytes_done, bytes_in_all)`` of one take's hashing.
 Progress = Callable[[int, int], None]
@@ -65,37 +72,6 @@ class FetchedTake:
         return max(stamps) if stamps else None
 
 
-def is_history_path(rel: str) -> bool:
-    """Whether ``rel`` lies in the take's ``ascmhl/`` folder."""
-    return rel == HISTORY_DIRNAME or rel.startswith(HISTORY_DIRNAME + "/")
-
-
-def _ignored(rel: str, patterns: Sequence[str]) -> bool:
-    parts = rel.split("/")
-    for pattern in patterns:
-        bare = pattern.rstrip("/")
-        if not bare or bare == HISTORY_DIRNAME:
-            continue
-        if "/" in bare:
-            if fnmatch.fnmatchcase(rel, bare):
-                return True
-        elif any(fnmatch.fnmatchcase(part, bare) for part in parts):
-            return True
-    return False
-
-
-class _Meter:
-    def __init__(self, total: int, progress: Optional[Progress]) -> None:
-        self.total, self.done, self._progress = total, 0, progress
-        if progress is not None:
-            progress(0, total)
-
-    def __call__(self, n: int) -> None:
-        self.done += n
-        if self._progress is not None:
-            self._progress(self.done, self.total)
-
-
 def _read_history(client: Any, bucket: str, name: str, objects: Sequence[StoredObject], folder: Path,
                   endpoint: str, base: str) -> TakeHistory:
     history_objects = [o for o in objects if is_history_path(o.rel)]
@@ -103,7 +79,7 @@ def _read_history(client: Any, bucket: str, name: str, objects: Sequence[StoredO
         raise TakeRefusedError(name, f"no ASC MHL history in the store (nothing under s3://{bucket}/{base}"
                                      f"{HISTORY_DIRNAME}/): seal the take (onset sync seal) and upload it again")
     for obj in history_objects:
-        download(client, bucket, obj, folder / obj.rel, endpoint)
+        download(client, bucket, obj.key, folder / obj.rel, endpoint)
     try:
         history = read_history(folder)
     except CustodyError as err:
@@ -128,19 +104,19 @@ def fetch_verified_take(client: Any, bucket: str, prefix: str, name: str, into: 
     folder = Path(into) / name
     history = _read_history(client, bucket, name, objects, folder, endpoint, base)
     patterns = list(history.mhl.latest_ignore_patterns() or [])
-    files = [o for o in objects if not is_history_path(o.rel) and not _ignored(o.rel, patterns)]
+    files = [o for o in objects if not is_history_path(o.rel) and not is_ignored(o.rel, patterns)]
     stored: Dict[str, StoredObject] = {o.rel: o for o in files}
     recorded = history.files
     extra = tuple(ExtraFile(o.rel, o.size) for o in files if o.rel not in recorded)
     missing = tuple(MissingFile(r.path, r.size, r.hash_format, r.digest, r.generation)
                     for rel, r in sorted(recorded.items()) if rel not in stored)
     to_check = [o for o in files if o.rel in recorded]
-    meter = _Meter(sum(o.size for o in to_check), progress)
+    meter = ByteMeter(sum(o.size for o in to_check), progress)
     altered: List[AlteredFile] = []
     checked_bytes = 0
     for obj in to_check:
         expected = recorded[obj.rel]
-        size, digest = download(client, bucket, obj, folder / obj.rel, endpoint, expected.hash_format, meter)
+        size, digest = download(client, bucket, obj.key, folder / obj.rel, endpoint, expected.hash_format, meter)
         checked_bytes += size
         if digest != expected.digest or (expected.size is not None and size != expected.size):
             altered.append(AlteredFile(obj.rel, expected.hash_format, expected.digest, str(digest), expected.size,

@@ -17,7 +17,7 @@ entries), ``seal``, ``verify``, ``copy``, ``hook`` (the recorder's), ``types``, 
 from __future__ import annotations
 
 from studio_sync.custody.copy import copy_take
-from studio_sync.custody.digests import READ_BYTES, file_digest, file_digests
+from studio_sync.custody.digests import READ_BYTES, ByteMeter, file_digest, file_digests, new_hasher
 from studio_sync.custody.errors import (
     ChainMismatchError,
     CopyError,
@@ -60,6 +60,8 @@ __all__ = [
     "custody_settings",
     "file_digest",
     "file_digests",
+    "new_hasher",
+    "ByteMeter",
     "READ_BYTES",
     "HASH_FORMATS",
     "DEFAULT_HASH_FORMAT",

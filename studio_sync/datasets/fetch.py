@@ -17,8 +17,8 @@ identity's) and trusts nothing the store says before the take's own history vouc
    taken from the cache when the cache holds it and it still hashes to the recorded digest while
    the store's object is the one it was downloaded from (same ETag, kept in
    ``<cache>/<...>/manifest.json``); otherwise it is streamed down into a staging folder, hashed
-   in the recorded format as it passes, and moved into place only when the digest and size are
-   the recorded ones (**altered** otherwise).
+   in the recorded format as it passes (:mod:`studio_sync.storage.objects`), and moved into
+   place only when the digest and size are the recorded ones (**altered** otherwise).
 
 Every file is checked even after a first bad one, so a refusal
 (:class:`~.errors.TakeNotVerifiedError`) names each bad file; a file that failed never replaces
@@ -36,21 +36,25 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-import xxhash
-
-from studio_sync.custody import CHAIN_FILE, HISTORY_DIRNAME, READ_BYTES, CustodyError, TakeHistory, read_history
+from studio_sync.custody import CHAIN_FILE, HISTORY_DIRNAME, ByteMeter, CustodyError, TakeHistory, read_history
 from studio_sync.custody import file_digest as _file_digest
 from studio_sync.datasets.errors import FetchError, TakeNotVerifiedError
-from studio_sync.storage import StudioStorageError, describe_client_error
+from studio_sync.storage import StudioStorageError
+from studio_sync.storage.objects import (
+    StoredObject,
+    download,
+    is_history_path,
+    is_ignored,
+    list_take_objects,
+    take_prefix,
+)
 
 __all__ = ["MANIFEST_FILE", "TakeLocation", "FetchedTake", "fetch_take", "history_sha256"]
 
 MANIFEST_FILE = "manifest.json"
-_HASHERS: Dict[str, Callable[[], Any]] = {"xxh64": xxhash.xxh64, "xxh128": xxhash.xxh3_128}
 _FOLDER_DIGITS = 32
 #: ``progress(bytes_done, bytes_in_all)`` over the files of one take (cached ones count as done).
 FetchProgress = Callable[[int, int], None]
@@ -67,8 +71,7 @@ class TakeLocation:
 
     @property
     def key_prefix(self) -> str:
-        prefix = self.prefix if not self.prefix or self.prefix.endswith("/") else self.prefix + "/"
-        return f"{prefix}{self.name}/"
+        return take_prefix(self.prefix, self.name)
 
     @property
     def url(self) -> str:
@@ -107,67 +110,22 @@ class FetchedTake:
                 "mhl_generation_c4": self.generation_c4, "mhl_hash_formats": list(self.hash_formats)}
 
 
-@dataclass(frozen=True)
-class _Object:
-    rel: str
-    key: str
-    size: int
-    etag: str
-
-
-def _rel_problem(rel: str) -> Optional[str]:
-    parts = rel.split("/")
-    if not rel or any(p in ("", ".", "..") for p in parts):
-        return "it has an empty, '.' or '..' part"
-    if "\\" in rel or any(ord(c) < 32 or ord(c) == 127 for c in rel):
-        return "it holds a backslash or a control character"
-    return None
-
-
-def _list(client: Any, location: TakeLocation) -> Tuple[Dict[str, _Object], List[str]]:
-    base = location.key_prefix
-    found: Dict[str, _Object] = {}
-    unsafe: List[str] = []
+def _list(client: Any, location: TakeLocation) -> Tuple[Dict[str, StoredObject], List[str]]:
     try:
-        pages = client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=base)
-        for page in pages:
-            for item in page.get("Contents") or []:
-                key, size = str(item["Key"]), int(item.get("Size") or 0)
-                rel = key[len(base):]
-                if key.endswith("/") and size == 0:
-                    continue  # a folder marker some S3 tools write
-                problem = _rel_problem(rel)
-                if problem:
-                    unsafe.append(f"unsafe key: {key} ({problem}); a take's keys are paths inside the take")
-                    continue
-                found[rel] = _Object(rel, key, size, str(item.get("ETag") or "").strip('"'))
-    except Exception as err:  # botocore raises many types; each becomes one sentence
-        raise FetchError(str(describe_client_error(err, location.endpoint, f"listing {location.url}"))) from None
-    return found, unsafe
+        objects, unsafe = list_take_objects(client, location.bucket, location.prefix, location.name,
+                                            location.endpoint)
+    except StudioStorageError as err:
+        raise FetchError(str(err)) from None
+    return {o.rel: o for o in objects}, unsafe
 
 
-def _download(client: Any, location: TakeLocation, obj: _Object, dest: Path, hash_format: Optional[str],
+def _download(client: Any, location: TakeLocation, obj: StoredObject, dest: Path, hash_format: Optional[str],
               meter: Optional[Callable[[int], None]]) -> Tuple[int, Optional[str]]:
     """Stream ``obj`` into the new file ``dest``, hashing it as it passes; ``(bytes, hex digest)``."""
-    hasher = _HASHERS[hash_format]() if hash_format is not None else None
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    with open(dest, "xb") as out:
-        try:
-            body = client.get_object(Bucket=location.bucket, Key=obj.key)["Body"]
-            for block in body.iter_chunks(READ_BYTES):
-                out.write(block)
-                if hasher is not None:
-                    hasher.update(block)
-                written += len(block)
-                if meter is not None:
-                    meter(len(block))
-        except OSError:
-            raise
-        except Exception as err:  # botocore and urllib3 raise many types mid-stream
-            doing = f"reading s3://{location.bucket}/{obj.key}"
-            raise FetchError(str(describe_client_error(err, location.endpoint, doing))) from None
-    return written, (hasher.hexdigest() if hasher is not None else None)
+    try:
+        return download(client, location.bucket, obj.key, dest, location.endpoint, hash_format, meter)
+    except StudioStorageError as err:
+        raise FetchError(str(err)) from None
 
 
 def history_sha256(take_folder: Path) -> str:
@@ -175,25 +133,9 @@ def history_sha256(take_folder: Path) -> str:
     return hashlib.sha256((Path(take_folder) / HISTORY_DIRNAME / CHAIN_FILE).read_bytes()).hexdigest()
 
 
-def _ignored(rel: str, patterns: Sequence[str]) -> bool:
-    parts = rel.split("/")
-    for pattern in patterns:
-        bare = pattern.rstrip("/")
-        if not bare or bare == HISTORY_DIRNAME:
-            continue
-        if "/" in bare and fnmatchcase(rel, bare):
-            return True
-        if "/" not in bare and any(fnmatchcase(part, bare) for part in parts):
-            return True
-    return False
-
-
-def _is_history(rel: str) -> bool:
-    return rel == HISTORY_DIRNAME or rel.startswith(HISTORY_DIRNAME + "/")
-
-
-def _read_history(client: Any, location: TakeLocation, objects: Dict[str, _Object], staging: Path) -> TakeHistory:
-    history_objects = [o for rel, o in sorted(objects.items()) if _is_history(rel)]
+def _read_history(client: Any, location: TakeLocation, objects: Dict[str, StoredObject],
+                  staging: Path) -> TakeHistory:
+    history_objects = [o for rel, o in sorted(objects.items()) if is_history_path(rel)]
     if not history_objects:
         raise TakeNotVerifiedError(location.name, f"no ASC MHL history in the store (nothing under "
                                                   f"{location.url}{HISTORY_DIRNAME}/): seal the take and upload it")
@@ -252,7 +194,7 @@ def _remove_strays(folder: Path, keep: Sequence[str]) -> None:
     wanted = set(keep)
     for path in sorted(folder.rglob("*"), reverse=True):
         rel = path.relative_to(folder).as_posix()
-        if _is_history(rel):
+        if is_history_path(rel):
             continue
         if path.is_symlink() or (path.is_file() and rel not in wanted):
             path.unlink()
@@ -284,23 +226,14 @@ def fetch_take(client: Any, location: TakeLocation, cache: Path,
         _install_history(staging, folder)
         manifest = _read_manifest(manifest_path)
         patterns = list(history.mhl.latest_ignore_patterns() or [])
-        stored = {rel: o for rel, o in objects.items() if not _is_history(rel) and not _ignored(rel, patterns)}
+        stored = {rel: o for rel, o in objects.items() if not is_history_path(rel) and not is_ignored(rel, patterns)}
         recorded = history.files
         problems = [f"extra: {rel} (in the store, in no generation)" for rel in sorted(set(stored) - set(recorded))]
         problems += [f"missing: {rel} (recorded in generation {r.generation}, not in the store)"
                      for rel, r in sorted(recorded.items()) if rel not in stored]
         to_check = [rel for rel in sorted(recorded) if rel in stored]
         total = sum(stored[rel].size for rel in to_check)
-        done = 0
-        if progress is not None:
-            progress(0, total)
-
-        def meter(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress is not None:
-                progress(done, total)
-
+        meter = ByteMeter(total, progress)
         downloaded: List[str] = []
         reused: List[str] = []
         for index, rel in enumerate(to_check):
