@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -18,7 +17,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from config import load_profile
 from config.studio import CustodyConfig
 from edge.cli.args import add_profile_argument
-from edge.cli.takes_cmd import TAKES_DIR_ENV, format_table
+from edge.cli.takes_cmd import TAKES_DIR_ENV, chosen_takes_dir, format_table, size_text
 from edge.recorder.errors import RecorderError
 
 __all__ = ["register"]
@@ -65,8 +64,7 @@ gets a new one, process "transfer". The source is only read. A failed copy leave
 
 
 def _takes_dir(args: argparse.Namespace) -> Path:
-    chosen = args.takes_dir or os.environ.get(TAKES_DIR_ENV)
-    return Path(chosen).expanduser() if chosen else load_profile(args.profile).recorder.takes_dir
+    return chosen_takes_dir(args)
 
 
 def _resolve(args: argparse.Namespace, name: str) -> Path:
@@ -80,15 +78,6 @@ def _resolve(args: argparse.Namespace, name: str) -> Path:
 
 def _custody(args: argparse.Namespace) -> CustodyConfig:
     return load_profile(args.profile).studio.custody
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000.0
-    return f"{value:.1f} GB"
 
 
 class _Bar:
@@ -158,7 +147,7 @@ def _verify(args: argparse.Namespace) -> int:
         if report is None:
             print(f"FAILED    {folder.name if folder else name}: {problem}")
         elif report.ok:
-            print(f"VERIFIED  {report.summary()}, {_size(report.bytes_checked)}")
+            print(f"VERIFIED  {report.summary()}, {size_text(report.bytes_checked)}")
         else:
             print(f"FAILED    {report.summary()}")
             table = format_table(["", "FILE", "FORMAT", "RECORDED", "NOW", "GENERATION"], _problem_rows(report))
@@ -187,7 +176,7 @@ def _seal(args: argparse.Namespace) -> int:
                 first = len(result.new_files) if result.generation > 1 else 0
                 new = f", {first} recorded for the first time" if first else ""
                 print(f"sealed {result.take.name}: generation {result.generation} "
-                      f"(ascmhl/{result.mhl_file.name}), {result.files} files, {_size(result.bytes)}, "
+                      f"(ascmhl/{result.mhl_file.name}), {result.files} files, {size_text(result.bytes)}, "
                       f"{result.hash_format}{new}")
                 continue
         failed = True
@@ -210,7 +199,7 @@ def _copy(args: argparse.Namespace) -> int:
             except CustodyError as err:
                 problem = str(err)
             else:
-                print(f"copied {result.source.name} to {result.copy}: {result.files} files, {_size(result.bytes)}, "
+                print(f"copied {result.source.name} to {result.copy}: {result.files} files, {size_text(result.bytes)}, "
                       f"every byte read back and verified ({', '.join(result.hash_formats)}); generation "
                       f"{result.generation} (transfer) is ascmhl/{result.mhl_file.name}")
                 continue

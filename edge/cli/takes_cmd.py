@@ -14,18 +14,27 @@ from config.recorder import RecorderConfig
 from edge.recorder.errors import RecorderError
 from edge.recorder.recover import recover_all, recover_take
 
-__all__ = ["register", "TAKES_DIR_ENV", "format_table"]
+__all__ = ["register", "TAKES_DIR_ENV", "format_table", "size_text", "chosen_takes_dir"]
 
 TAKES_DIR_ENV = "ONSET_TAKES_DIR"
 EXIT_FAILURE = 1
 
 
-def _takes_dir(args: argparse.Namespace) -> Path:
+def chosen_takes_dir(args: argparse.Namespace, profile_takes_dir: Optional[Path] = None) -> Path:
+    """``--takes-dir``, else ``$ONSET_TAKES_DIR``, else the profile's ``recorder.takes_dir``
+    (``profile_takes_dir`` when the caller has the profile already)."""
     chosen = args.takes_dir or os.environ.get(TAKES_DIR_ENV)
-    return Path(chosen).expanduser() if chosen else load_profile(args.profile).recorder.takes_dir
+    if chosen:
+        return Path(chosen).expanduser()
+    return profile_takes_dir if profile_takes_dir is not None else load_profile(args.profile).recorder.takes_dir
 
 
-def _size(n: int) -> str:
+def _takes_dir(args: argparse.Namespace) -> Path:
+    return chosen_takes_dir(args)
+
+
+def size_text(n: int) -> str:
+    """A byte count as a person reads it: ``512 B``, ``31.6 MB``, ``1.2 TB`` (powers of 1000)."""
     value = float(n)
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if value < 1000 or unit == "TB":
@@ -63,7 +72,7 @@ def _ls(args: argparse.Namespace) -> int:
         print(f"no takes in {root}")
         return 0
     rows = [[t.name, t.slate, t.tc_in or "-", t.tc_out or "-", _duration(t.duration_s),
-             "-" if t.message_count is None else str(t.message_count), _size(t.size_bytes), t.status]
+             "-" if t.message_count is None else str(t.message_count), size_text(t.size_bytes), t.status]
             for t in takes]
     print(format_table(["NAME", "SLATE", "TC IN", "TC OUT", "DURATION", "MESSAGES", "SIZE", "STATUS"],
                        rows, right=frozenset({4, 5, 6})))
@@ -90,7 +99,7 @@ def _show(args: argparse.Namespace) -> int:
     master = doc.get("master_time") or {}
     print(f"master   {master.get('start_utc') or '-'} -> {master.get('stop_utc') or '-'} ({_duration(s.duration_s)})")
     print(f"bag      {bag.get('path')}/ {bag.get('storage')} metadata v{bag.get('metadata_version')}, "
-          f"compression {bag.get('compression')}, {_size(s.size_bytes)} in the folder")
+          f"compression {bag.get('compression')}, {size_text(s.size_bytes)} in the folder")
     print("software " + ", ".join(f"{k} {v}" for k, v in software.items() if v and k != "platform"))
     dropped = {k: v for k, v in (doc.get("dropped") or {}).items() if v}
     if dropped:

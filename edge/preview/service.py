@@ -68,6 +68,8 @@ class PreviewSettings:
     preview_width: int = 640
     sensor_width_mm: float = 24.89
     poll_interval_s: float = 1.0
+    # Studio sync settings: the takes page shows each take's offload and sync state from its queue.
+    studio: Optional[Any] = None
 
     @classmethod
     def from_rig(cls, rig: Any, token: str, **overrides: Any) -> "PreviewSettings":
@@ -83,6 +85,7 @@ class PreviewSettings:
             control_token_hint=f"set ${rig.control.token_env} or pass --control-token",
             takes_dir=preview.takes_dir, default_takes_dir=rig.recorder.takes_dir, looks_dir=style.looks_dir,
             preview_width=style.preview_width, sensor_width_mm=rig.camera.intrinsics.sensor_width_mm,
+            studio=rig.studio,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -124,7 +127,7 @@ class PreviewService:
                              interval_s=s.poll_interval_s)
         self.looks = LookLink(s.look_control_endpoint, self.sources["looks"], interval_s=s.poll_interval_s)
         self.luts = LutExport(s.looks_dir)
-        self.takes = TakeCatalogue(self.takes_dir)
+        self.takes = TakeCatalogue(self.takes_dir, studio=s.studio)
         self.client_errors = 0
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._open: List[Tuple[str, Any]] = []

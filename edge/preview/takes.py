@@ -3,7 +3,9 @@
 :meth:`TakeCatalogue.listing` reads the takes folder (:func:`edge.recorder.catalog.list_takes`)
 and gives each take its slate, TC in/out, duration, status and health (what ``take.json`` says
 was dropped, and its errors), its caption summary when ``onset caption`` has written
-``captions.json`` into it, and its thumbnail's URL. A thumbnail is one camera frame decoded from
+``captions.json`` into it, its offload and sync state (:func:`studio_sync.upload.status.sync_states`:
+``not sealed``, ``hashed``, ``queued``, ``uploading`` with its bytes, ``interrupted``,
+``verified`` in the studio, ``failed`` with the reason) and its thumbnail's URL. A thumbnail is one camera frame decoded from
 the take's bag (:func:`engines.captioner.dataset.bag.iter_frames_and_sweeps`, the first frame),
 :data:`THUMBNAIL_WIDTH` px wide, kept in memory by take and ``take.json`` version: nothing is
 written into a take folder, whose files are hashed on their way to the studio.
@@ -28,7 +30,7 @@ from edge.recorder.catalog import TakeSummary, list_takes
 from edge.recorder.errors import RecorderError, TakeNotFoundError
 from edge.recorder.take import BAG_DIRNAME, TAKE_JSON, parse_take_name, read_take_json
 
-__all__ = ["THUMBNAIL_WIDTH", "CAPTIONS_FILE", "NoSuchTake", "NoThumbnail", "TakeCatalogue"]
+__all__ = ["THUMBNAIL_WIDTH", "CAPTIONS_FILE", "NOT_SEALED", "NoSuchTake", "NoThumbnail", "TakeCatalogue"]
 
 THUMBNAIL_WIDTH = 320
 CAPTIONS_FILE = "captions.json"
@@ -36,6 +38,8 @@ _THUMBNAILS_KEPT = 256
 _MAX_CAPTIONS_BYTES = 64 << 20
 _SENTENCES = 3
 _HEALTHY = ("complete", "recovered")
+#: The sync state of a take with no ASC MHL history yet (recorded before sealing, or its seal failed).
+NOT_SEALED = "not sealed"
 
 
 class NoSuchTake(PreviewError):
@@ -92,8 +96,9 @@ class TakeCatalogue:
     """The takes in ``takes_dir()`` (called each time: the node says where it records, and may
     say so only once it is up). Thread-safe."""
 
-    def __init__(self, takes_dir: Callable[[], Path]) -> None:
+    def __init__(self, takes_dir: Callable[[], Path], studio: Optional[Any] = None) -> None:
         self._takes_dir = takes_dir
+        self._studio = studio
         self._lock = threading.Lock()
         self._thumbnails: "OrderedDict[Tuple[str, int], bytes]" = OrderedDict()
         self._captions: Dict[Tuple[str, int], Optional[Dict[str, Any]]] = {}
@@ -113,6 +118,7 @@ class TakeCatalogue:
         """``{"takes_dir", "takes": [...]}``, oldest first (module docstring)."""
         root = self.takes_dir
         takes = []
+        states = self._sync_states(root)
         for summary in self._summaries():
             scene, shot, take = _slate(summary)
             takes.append({
@@ -121,9 +127,23 @@ class TakeCatalogue:
                 "start_ns": summary.start_ns, "status": summary.status, "message_count": summary.message_count,
                 "size_bytes": summary.size_bytes, "health": _health(summary.path, summary),
                 "captions": self._captions_of(summary.path),
+                "sync": None if states is None else states.get(summary.name) or {"state": NOT_SEALED, "reason": None},
                 "thumbnail": f"/api/takes/{summary.name}/thumbnail.jpg",
             })
         return {"takes_dir": str(root), "exists": root.is_dir(), "takes": takes}
+
+    def _sync_states(self, root: Path) -> Optional[Dict[str, Dict[str, Any]]]:
+        """Each take's sync state by name (a take missing from it is not sealed); None when no
+        studio settings were given. A queue that cannot be read makes every take say why."""
+        if self._studio is None:
+            return None
+        from studio_sync.upload.status import sync_states
+
+        try:
+            return sync_states(self._studio, root)
+        except Exception as err:  # noqa: BLE001 - the list must show even when the queue does not read
+            problem = f"the upload queue could not be read: {err}"
+            return {s.name: {"state": "unknown", "reason": problem} for s in self._summaries()}
 
     def _captions_of(self, folder: Path) -> Optional[Dict[str, Any]]:
         try:

@@ -88,6 +88,21 @@ export function durationText(t) {
   return m ? `${m}:${(s - 60 * m).toFixed(1).padStart(4, "0")}` : `${s.toFixed(1)} s`;
 }
 
+/**
+ * A take's offload and sync state in words (the server's {state, reason, bytes_sent,
+ * bytes_total}): "verified", "uploading 42 %", "failed: why", "not sealed"...
+ */
+export function syncText(sync) {
+  if (sync === null || sync === undefined) return "—";
+  if (typeof sync === "string") return sync;
+  if (typeof sync !== "object" || typeof sync.state !== "string") return "—";
+  let text = sync.state;
+  const sent = num(sync.bytes_sent), total = num(sync.bytes_total);
+  if (sync.state === "uploading" && sent !== null && total) text += ` ${Math.floor((100 * sent) / total)} %`;
+  if (sync.reason && ["failed", "interrupted", "unknown"].includes(sync.state)) text += `: ${sync.reason}`;
+  return text;
+}
+
 /** One take as the table's strings. */
 export function takeRow(t) {
   const id = t.take_id ?? t.id ?? t.name ?? null;
@@ -100,6 +115,8 @@ export function takeRow(t) {
     duration: durationText(t),
     caption: captionText(t.captions ?? t.caption_summary ?? t.caption ?? t.summary),
     health: healthText(t.health),
+    sync: syncText(t.sync),
+    syncState: t.sync && typeof t.sync === "object" ? t.sync.state ?? null : null,
     thumbnail: t.thumbnail_url ?? t.thumbnail ?? (id !== null ? `/api/takes/${encodeURIComponent(id)}/thumbnail.jpg` : null),
     status: t.status ?? null,
     startNs: num(t.start_ns) ?? num(t.started_ns),
@@ -124,7 +141,7 @@ function render(rows, token) {
   tbody.replaceChildren();
   if (!rows.length) {
     const td = tbody.insertRow().insertCell();
-    td.colSpan = 7;
+    td.colSpan = 8;
     td.className = "detail";
     td.textContent = "No takes recorded yet.";
     return;
@@ -152,6 +169,7 @@ function render(rows, token) {
     add(r.duration, "num");
     add(r.caption, "caption");
     add(r.health, "health-cell");
+    add(r.sync, `sync-cell${r.syncState ? ` sync-${r.syncState.replace(/\s+/g, "-")}` : ""}`);
   }
 }
 

@@ -42,9 +42,8 @@ def test_a_finder_file_the_history_ignores_is_not_an_extra_file(tmp_path, studio
 
 
 def test_a_take_pushed_by_the_uploader_is_ingested(tmp_path, studio):
-    upload = pytest.importorskip("studio_sync.upload", reason="the uploader (studio_sync/upload) is not there")
-    if not hasattr(upload, "push"):
-        pytest.skip("studio_sync.upload has no push() yet")
+    from studio_sync import upload
+
     prefix = "pushed/"
     config = _config_with_prefix(studio, prefix)
     try:

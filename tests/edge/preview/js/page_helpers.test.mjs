@@ -3,7 +3,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { parseFragment, withTokenQuery, authHeaders } from "../../../../edge/preview/static/token.js";
 import { nextTakeFrom409, takeState, slateText } from "../../../../edge/preview/static/controls.js";
-import { takeRows, takeRow, captionText, healthText, durationText } from "../../../../edge/preview/static/takes.js";
+import { takeRows, takeRow, captionText, healthText, durationText, syncText } from "../../../../edge/preview/static/takes.js";
 import { LatencyWindow, nearestRank, pageStagesMs, roundHalfEven } from "../../../../edge/preview/static/latency.js";
 import { KEYMAP, actionFor, isTyping } from "../../../../edge/preview/static/keys.js";
 import { neededParts, layoutViews } from "../../../../edge/preview/static/view.js";
@@ -76,6 +76,12 @@ test("takes list: newest first, every column a string", () => {
   assert.equal(healthText(null), "—");
   assert.equal(healthText({ in_sync_fraction: 0.995, dropped: { a: 1, b: 2 } }), "in sync fraction 99.5 % · dropped 3");
   assert.equal(durationText({}), "—");
+  assert.equal(syncText(undefined), "—");
+  assert.equal(syncText({ state: "verified", reason: null }), "verified");
+  assert.equal(syncText({ state: "uploading", bytes_sent: 421, bytes_total: 1000 }), "uploading 42 %");
+  assert.equal(syncText({ state: "failed", reason: "bag/bag_0.mcap changed since it was sealed" }),
+    "failed: bag/bag_0.mcap changed since it was sealed");
+  assert.equal(takeRow({ id: "t", sync: { state: "not sealed" } }).sync, "not sealed");
 });
 
 test("latency: nearest-rank percentiles over a window", () => {
