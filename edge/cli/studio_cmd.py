@@ -27,10 +27,4 @@ def register(groups: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     for name in _PARTS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name != name:
-                raise
-            continue
-        module.register(commands)
+        importlib.import_module(name).register(commands)
