@@ -161,8 +161,12 @@ def _push(args: argparse.Namespace) -> int:
     progress = TqdmProgress(show=args.progress)
     try:
         report = push(config, folders, progress=progress, plan_progress=progress.hashing)
-    except (NotS3Error, QueueError) as err:
+    except NotS3Error as err:
         print(f"onset sync push: {err}; nothing was queued or sent", file=sys.stderr)
+        return EXIT_FAILURE
+    except QueueError as err:
+        print(f"onset sync push: {err}; once that is fixed, run it again: a push resumes what was sent",
+              file=sys.stderr)
         return EXIT_FAILURE
     finally:
         progress.close()

@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 from typing import Iterator, Optional
 
-from studio_sync.upload.errors import QueueBusyError
+from studio_sync.custody.digests import describe_os_error
+from studio_sync.upload.errors import QueueBusyError, QueueError
 
 __all__ = ["queue_lock", "lock_holder", "lock_path"]
 
@@ -28,8 +29,11 @@ def lock_path(queue_path: Path) -> Path:
 def queue_lock(queue_path: Path) -> Iterator[None]:
     """Hold the queue's push lock, or raise :class:`QueueBusyError` naming the process that holds it."""
     path = lock_path(queue_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(str(path), os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(str(path), os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as err:
+        raise QueueError(f"cannot open the queue's lock {path}: {describe_os_error(err)}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -37,8 +41,11 @@ def queue_lock(queue_path: Path) -> Iterator[None]:
             holder = _read_pid(fd)
             raise QueueBusyError(f"another `onset sync push`{f' (pid {holder})' if holder else ''} is uploading from "
                                  f"{queue_path}; wait for it, or see `onset sync status`") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as err:
+            raise QueueError(f"cannot write the queue's lock {path}: {describe_os_error(err)}") from None
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -135,6 +135,9 @@ class UploadQueue:
             raise QueueError(f"cannot open the upload queue {self.path}: {err}") from err
         try:
             self._prepare()
+        except sqlite3.OperationalError as err:
+            self._db.close()
+            raise QueueError(f"cannot prepare the upload queue {self.path}: {err}") from err
         except sqlite3.DatabaseError as err:
             self._db.close()
             raise QueueError(f"{self.path} is not an Onset upload queue (SQLite said: {err}); move it away and "
@@ -185,13 +188,18 @@ class UploadQueue:
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction: committed whole, or rolled back whole."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as err:
+                # A full disk, a read-only file: the transaction is rolled back whole; say where.
+                raise QueueError(f"the upload queue {self.path} could not be written: {err}; what it held "
+                                 "before is intact") from err
 
     def _query(self, sql: str, args: Iterable = ()) -> List[Tuple]:
         with self._lock:
