@@ -91,6 +91,7 @@ def test_an_uploader_killed_mid_part_resumes_and_never_resends_a_finished_part(s
     assert sync_states(rig.config)[TAKE]["state"] == "verified"
 
 
+@pytest.mark.slow  # SeaweedFS takes 10-20 s to answer after a SIGKILL
 def test_the_studio_killed_mid_upload_and_restarted_loses_nothing(studio, proxy, tmp_path, monkeypatch, capsys):
     rig = _proxied_rig(studio, proxy, tmp_path, monkeypatch, retries=0)
     take = rig.take(bag_bytes=12 * MIB)
