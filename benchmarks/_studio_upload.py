@@ -3,7 +3,7 @@
 Both send the same take folder to the same embedded SeaweedFS (started for the run on free
 loopback ports), each run to a prefix of its own, interleaved; rclone gets the same part size and
 concurrency. Onset's time covers queueing, the multipart upload and reading every object back to
-hash it against the MHL; its upload alone (up to the last part) is timed too.
+hash it against the MHL.
 """
 
 from __future__ import annotations
@@ -18,20 +18,10 @@ from typing import Dict, List
 
 from studio_sync.custody import seal_take
 from studio_sync.storage import resolve_credentials
-from studio_sync.upload import NullProgress, push
+from studio_sync.upload import push
 from tests.harness.studio import running_studio
 
 __all__ = ["bench_upload"]
-
-
-class _UploadClock(NullProgress):
-    """A progress sink that notes when the last byte left (the upload without the read-back)."""
-
-    def __init__(self) -> None:
-        self.last_sent = 0.0
-
-    def advance(self, name: str, n: int) -> None:
-        self.last_sent = time.perf_counter()
 
 
 def _rclone(studio, folder: Path, prefix: str, part_mib: int, concurrency: int) -> None:
@@ -54,7 +44,6 @@ def bench_upload(work: Path, total_mib: int, repeat: int) -> List[Dict[str, obje
     seal_take(take, "xxh64")
     size = sum(p.stat().st_size for p in take.rglob("*") if p.is_file())
     onset_s: List[float] = []
-    sent_s: List[float] = []
     rclone_s: List[float] = []
     with running_studio() as studio:
         part_mib, concurrency = studio.config.upload.part_size_mib, studio.config.upload.concurrency
@@ -62,22 +51,18 @@ def bench_upload(work: Path, total_mib: int, repeat: int) -> List[Dict[str, obje
             upload = studio.config.upload.model_copy(update={"queue_path": work / f"queue-{run}.sqlite"})
             storage = studio.config.storage.model_copy(update={"prefix": f"onset-{run}/"})
             config = studio.config.model_copy(update={"upload": upload, "storage": storage})
-            clock = _UploadClock()
             began = time.perf_counter()
-            report = push(config, [take], progress=clock)
+            report = push(config, [take])
             onset_s.append(time.perf_counter() - began)
-            sent_s.append(clock.last_sent - began)
             if not report.ok:
                 raise RuntimeError(f"the benchmark push did not verify: {report}")
             began = time.perf_counter()
             _rclone(studio, take, f"rclone-{run}/", part_mib, concurrency)
             rclone_s.append(time.perf_counter() - began)
     shutil.rmtree(work / "upload", ignore_errors=True)
-    onset, sent, base = statistics.median(onset_s), statistics.median(sent_s), statistics.median(rclone_s)
+    onset, base = statistics.median(onset_s), statistics.median(rclone_s)
     note = f"{part_mib} MiB parts x{concurrency}"
     return [
         {"what": "push (read back)", "bytes": size, "onset_s": onset, "baseline_s": base,
          "baseline": f"rclone copy, {note}", "ratio": base / onset, "target": 0.9, "samples": repeat},
-        {"what": "push, upload only", "bytes": size, "onset_s": sent, "baseline_s": base,
-         "baseline": f"rclone copy, {note}", "ratio": base / sent, "target": None, "samples": repeat},
     ]

@@ -12,8 +12,7 @@
    the MHL) against ``rclone copy`` of the same folder to another prefix of the same bucket
    (Debian's rclone, ``--s3-upload-concurrency`` and chunk size set to the same part size and
    concurrency; it checks MD5s, it does not read the objects back). ``--repeat`` runs each,
-   interleaved, each to a fresh prefix. Ratio: rclone's time over Onset's (target >= 0.9), and
-   Onset's upload alone (without the read-back) is reported too.
+   interleaved, each to a fresh prefix. Ratio: rclone's time over Onset's (target >= 0.9).
 
 Run: ``.venv/bin/python -m benchmarks studio [--hash-mib N] [--upload-mib N] [--repeat N]``.
 """
