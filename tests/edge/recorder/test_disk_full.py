@@ -10,11 +10,11 @@ from __future__ import annotations
 import errno
 import io
 import os
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.harness.disks import mount_tmpfs, unmount
 
 from edge.recorder import DiskSpaceError, RecorderConfig, TakeRecorder, bag_is_complete, read_take_json
 from edge.recorder import bag as bag_module
@@ -36,25 +36,15 @@ class _SmallDiskFile(io.BufferedWriter):
         return super().write(data)
 
 
-def _mount_tmpfs(path: Path, size: str) -> bool:
-    path.mkdir(parents=True)
-    try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                              capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
-
-
 @pytest.fixture(params=["tmpfs", "simulated"])
 def small_disk(request, tmp_path, monkeypatch):
     """(takes folder, kind) on a disk that fills up after about a megabyte or three."""
     if request.param == "tmpfs":
         mount = tmp_path / "disk"
-        if not _mount_tmpfs(mount, "3m"):
+        if not mount_tmpfs(mount, "3m"):
             pytest.skip("cannot mount a tmpfs here (needs root); the simulated full disk covers this case")
         yield mount / "takes", "tmpfs"
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True, timeout=10)
+        unmount(mount)
     else:
         monkeypatch.setattr(bag_module, "_open_for_write",
                             lambda path: _SmallDiskFile(io.FileIO(str(path), "xb")))
@@ -123,7 +113,7 @@ def test_a_full_disk_fails_the_take_clearly_and_keeps_earlier_takes(small_disk, 
 
 def test_the_free_space_floor_stops_recording_with_a_complete_bag(tmp_path, rig):
     mount = tmp_path / "disk"
-    if not _mount_tmpfs(mount, "3m"):
+    if not mount_tmpfs(mount, "3m"):
         pytest.skip("cannot mount a tmpfs here (needs root) to put a floor under")
     try:
         config = RecorderConfig(takes_dir=mount / "takes", chunk_size_bytes=32 * 1024, min_free_bytes=1 << 20,
@@ -147,4 +137,4 @@ def test_the_free_space_floor_stops_recording_with_a_complete_bag(tmp_path, rig)
             assert len(reader(take.path)) == info.message_count
         assert read_take_json(take.path)["status"] == "failed"
     finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True, timeout=10)
+        unmount(mount)

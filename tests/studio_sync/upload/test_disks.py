@@ -13,19 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.disks import mount_tmpfs, unmount
+
 from edge.cli.main import main
 from studio_sync.upload import push
 from tests.studio_sync.upload.conftest import MIB, assert_studio_matches_mhl, make_rig
-
-
-def _mount_tmpfs(path: Path, size: str) -> bool:
-    path.mkdir(parents=True)
-    try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                              capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
 
 
 @pytest.fixture
@@ -34,14 +26,14 @@ def disk(tmp_path):
 
     def make(name: str, size: str) -> Path:
         path = tmp_path / name
-        if not _mount_tmpfs(path, size):
+        if not mount_tmpfs(path, size):
             pytest.skip("cannot mount a tmpfs here (needs root)")
         mounted.append(path)
         return path
 
     yield make
     for path in reversed(mounted):
-        subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=10)
+        unmount(path)
 
 
 def _tree(folder: Path) -> dict:
