@@ -158,12 +158,16 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 # -- seal ---------------------------------------------------------------------------------------
+def _generation_settings(args: argparse.Namespace) -> Tuple[str, Optional[str]]:
+    """The hash format and author of a new generation: the options, else the profile's custody."""
+    custody = _custody(args)
+    return args.hash_format or custody.hash_format, args.author if args.author is not None else custody.author
+
+
 def _seal(args: argparse.Namespace) -> int:
     from studio_sync.custody import CustodyError, seal_take
 
-    custody = _custody(args)
-    hash_format = args.hash_format or custody.hash_format
-    author = args.author if args.author is not None else custody.author
+    hash_format, author = _generation_settings(args)
     failed = False
     for _, folder, problem in _each_take(args):
         if folder is not None:
@@ -188,9 +192,7 @@ def _seal(args: argparse.Namespace) -> int:
 def _copy(args: argparse.Namespace) -> int:
     from studio_sync.custody import CustodyError, copy_take
 
-    custody = _custody(args)
-    hash_format = args.hash_format or custody.hash_format
-    author = args.author if args.author is not None else custody.author
+    hash_format, author = _generation_settings(args)
     failed = False
     for _, folder, problem in _each_take(args):
         if folder is not None:
